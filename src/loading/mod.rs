@@ -1,0 +1,332 @@
+//! Loading: discovery of flow files, reading with bounds, parsing with positions, the format
+//! version check and schema validation. Produces parsed documents and diagnostics; never panics
+//! on user input.
+
+pub mod formats;
+pub mod schema;
+pub mod yaml;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{Range, SourceFile, display_path};
+
+/// Largest flow file accepted, in bytes.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// File name endings that mark a flow document during discovery.
+pub const FLOW_SUFFIXES: &[&str] = &[".flow.yaml", ".flow.yml", ".flow.json"];
+
+/// Directories never walked into (besides hidden ones).
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
+
+/// The format version this build reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// A parsed flow document and its source.
+#[derive(Debug)]
+pub struct Document {
+    pub file: SourceFile,
+    pub parsed: yaml::ParsedDoc,
+}
+
+/// The result of loading: the documents that parsed, and every problem found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    /// Files that could be read, whether or not they parsed (for snippets in diagnostics).
+    pub unparsed: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Every readable file, parsed or not.
+    pub fn sources(&self) -> impl Iterator<Item = &SourceFile> {
+        self.documents
+            .iter()
+            .map(|d| &d.file)
+            .chain(self.unparsed.iter())
+    }
+}
+
+fn is_flow_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    FLOW_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// Finds the flow files under the given paths (DESIGN §2): directories are walked in sorted order,
+/// skipping hidden directories, `target/` and `node_modules/`; files named explicitly are loaded
+/// whatever their name. The result is sorted by path and free of repeats.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut diags = Vec::new();
+    for path in paths {
+        let shown = display_path(path);
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                diags.push(Diagnostic::file(
+                    Code::CannotRead,
+                    &shown,
+                    format!("cannot read `{shown}`: {}", io_reason(&e)),
+                ));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            found.push(path.clone());
+            continue;
+        }
+        let before = found.len();
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !{
+                        let name = e.file_name().to_string_lossy();
+                        name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref())
+                    }
+            });
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if !e.file_type().is_dir() && is_flow_file(e.path()) {
+                        found.push(e.path().to_path_buf());
+                    }
+                }
+                Err(e) => {
+                    let at = e.path().map(display_path).unwrap_or_else(|| shown.clone());
+                    let reason = if let Some(ancestor) = e.loop_ancestor() {
+                        format!(
+                            "symbolic-link loop: `{at}` leads back to `{}`",
+                            display_path(ancestor)
+                        )
+                    } else if let Some(io) = e.io_error() {
+                        format!("cannot read `{at}`: {}", io_reason(io))
+                    } else {
+                        format!("cannot walk `{at}`: {e}")
+                    };
+                    diags.push(Diagnostic::file(Code::WalkError, &at, reason));
+                }
+            }
+        }
+        if found.len() == before {
+            diags.push(
+                Diagnostic::file(
+                    Code::NoFlowFiles,
+                    &shown,
+                    format!("no flow files under `{shown}`"),
+                )
+                .with_help(format!(
+                    "flow files are named `*{}`, `*{}` or `*{}`; name a file explicitly to load it whatever its name",
+                    FLOW_SUFFIXES[0], FLOW_SUFFIXES[1], FLOW_SUFFIXES[2]
+                )),
+            );
+        }
+    }
+    // Sort by the path shown, and drop a file reached twice (named and walked, or by two roots).
+    found.sort_by_key(|p| display_path(p));
+    let mut seen = BTreeSet::new();
+    found.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    (found, diags)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Reads a file with the size bound, as UTF-8 (a leading byte-order mark is dropped).
+pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
+    let shown = display_path(path);
+    let cannot = |e: std::io::Error| {
+        Diagnostic::file(
+            Code::CannotRead,
+            &shown,
+            format!("cannot read `{shown}`: {}", io_reason(&e)),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    // Read one byte past the bound, so that a file growing while read is caught too.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Diagnostic::file(
+            Code::TooLarge,
+            &shown,
+            format!(
+                "`{shown}` is larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_help("split the workspace over several files"));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let prefix = String::from_utf8_lossy(valid);
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            return Err(Diagnostic::file(
+                Code::NotUtf8,
+                &shown,
+                format!("`{shown}` is not UTF-8 text (invalid byte at line {line}, column {col})"),
+            )
+            .with_help("save the file as UTF-8"));
+        }
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
+    Ok(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+/// Parses a source file, reporting YAML problems at their position.
+pub fn parse_source(file: &SourceFile) -> Result<yaml::ParsedDoc, Diagnostic> {
+    let shown = file.display_path();
+    yaml::parse(&file.text, yaml::Limits::default()).map_err(|e| {
+        use yaml::YamlErrorKind as K;
+        let (code, label, help) = match &e.kind {
+            K::Syntax => (Code::Syntax, "here", None),
+            K::Empty => (
+                Code::Empty,
+                "no document",
+                Some("a flow file starts with `flowaudit: 1`"),
+            ),
+            K::MultipleDocuments => (
+                Code::MultipleDocuments,
+                "second document",
+                Some("put each document in a file of its own"),
+            ),
+            K::TooDeep => (Code::TooDeep, "too deep", None),
+            K::AliasBudget => (
+                Code::AliasBudget,
+                "expansion limit reached here",
+                Some("write the repeated blocks out, or use fewer aliases"),
+            ),
+            K::DuplicateKey { .. } => (
+                Code::DuplicateKey,
+                "second occurrence",
+                Some("remove one of them; YAML keeps only one value per key"),
+            ),
+            K::ComplexKey => (Code::ComplexKey, "not a plain key", None),
+            K::Unrepresentable => (Code::Unrepresentable, "cannot be represented", None),
+        };
+        let mut d = Diagnostic::at(code, &shown, e.range, e.message.clone(), label);
+        if let K::DuplicateKey { first } = e.kind {
+            d = d.with_secondary(crate::diagnostics::Label {
+                file: shown.clone(),
+                range: first,
+                text: "first occurrence".to_string(),
+            });
+        }
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        d
+    })
+}
+
+/// Checks the `flowaudit:` version key. Other keys are only meaningful once this is right.
+pub fn check_version(doc: &Document) -> Option<Diagnostic> {
+    let shown = doc.file.display_path();
+    let Value::Object(map) = &doc.parsed.value else {
+        let loc = doc.parsed.locate("");
+        return Some(
+            Diagnostic::at(
+                Code::WrongType,
+                &shown,
+                loc.value,
+                "a flow document must be a mapping",
+                "expected `flowaudit: 1` and sections",
+            )
+            .with_help("start the file with `flowaudit: 1`"),
+        );
+    };
+    match map.get("flowaudit") {
+        None => {
+            let start = doc.parsed.locate("").value.start;
+            Some(
+                Diagnostic::at(
+                    Code::FormatVersion,
+                    &shown,
+                    Range::point(start),
+                    "missing `flowaudit:` format version",
+                    "expected `flowaudit: 1` in this document",
+                )
+                .with_help("add `flowaudit: 1` as the first line"),
+            )
+        }
+        Some(Value::Number(n)) if n.as_i64() == Some(FORMAT_VERSION) => None,
+        Some(v) => {
+            let loc = doc.parsed.locate("/flowaudit");
+            Some(
+                Diagnostic::at(
+                    Code::FormatVersion,
+                    &shown,
+                    loc.value,
+                    format!("unknown format version `{v}`"),
+                    "not a version this flowaudit reads",
+                )
+                .with_help(format!(
+                    "this flowaudit {} reads `flowaudit: {FORMAT_VERSION}`",
+                    env!("CARGO_PKG_VERSION")
+                )),
+            )
+        }
+    }
+}
+
+/// Discovers, reads, parses, version-checks and schema-validates every flow document.
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    let (files, mut diagnostics) = discover(paths);
+    let mut loaded = Loaded::default();
+    for path in files {
+        let file = match read_source(&path) {
+            Ok(f) => f,
+            Err(d) => {
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        match parse_source(&file) {
+            Ok(parsed) => {
+                let doc = Document { file, parsed };
+                if let Some(d) = check_version(&doc) {
+                    // Without a known version the other keys mean nothing: skip the document.
+                    diagnostics.push(d);
+                    loaded.unparsed.push(doc.file);
+                } else {
+                    diagnostics.extend(schema::validate(&doc));
+                    loaded.documents.push(doc);
+                }
+            }
+            Err(d) => {
+                diagnostics.push(d);
+                loaded.unparsed.push(file);
+            }
+        }
+    }
+    loaded.diagnostics = diagnostics;
+    loaded
+}

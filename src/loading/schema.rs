@@ -1,0 +1,417 @@
+//! Schema validation of flow documents: every error the JSON Schema finds, each turned into a
+//! diagnostic at the exact key or value, with a suggestion where a close name exists.
+
+use std::sync::OnceLock;
+
+use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::embedded;
+use crate::loading::Document;
+use crate::loading::formats;
+use crate::suggest;
+
+/// The flow schema as shipped.
+pub fn flow_schema_text() -> &'static str {
+    embedded::get("schemas/flow.schema.json").unwrap_or("{}")
+}
+
+/// The rule schema as shipped.
+pub fn rule_schema_text() -> &'static str {
+    embedded::get("schemas/rule.schema.json").unwrap_or("{}")
+}
+
+/// The parsed flow schema.
+pub fn flow_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(flow_schema_text()).expect("the embedded flow schema is valid JSON")
+    })
+}
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .with_format("partial-date", formats::is_partial_date)
+            .with_format("duration", formats::is_duration)
+            .with_format("country", formats::is_country)
+            .with_format("country-or-eea", formats::is_country_or_eea)
+            .build(flow_schema())
+            .expect("the embedded flow schema compiles")
+    })
+}
+
+/// The (sub)schema an evaluation path leads to, following local `$ref`s. The last segment (the
+/// failing keyword) is not followed, so the result is the schema object holding it.
+fn schema_at<'a>(root: &'a Value, evaluation_path: &str) -> Option<&'a Value> {
+    let mut node = root;
+    let segments: Vec<String> = evaluation_path
+        .strip_prefix('/')
+        .unwrap_or(evaluation_path)
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some((_, parents)) = segments.split_last() else {
+        return Some(node);
+    };
+    for seg in parents {
+        if seg == "$ref" {
+            let target = node.get("$ref")?.as_str()?;
+            let ptr = target.strip_prefix('#')?;
+            node = root.pointer(ptr)?;
+        } else {
+            node = match node {
+                Value::Object(m) => m.get(seg.as_str())?,
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+    }
+    Some(node)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
+    }
+}
+
+/// The field name a pointer ends in, for messages ("in `flows[2].access`").
+pub fn field_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').filter(|s| !s.is_empty()) {
+        if seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg.replace("~1", "/").replace("~0", "~"));
+        }
+    }
+    if out.is_empty() {
+        "the document".to_string()
+    } else {
+        out
+    }
+}
+
+/// Validates one document against the flow schema; all errors, not only the first.
+pub fn validate(doc: &Document) -> Vec<Diagnostic> {
+    let file = doc.file.display_path();
+    let root = flow_schema();
+    let mut out = Vec::new();
+    for err in validator().iter_errors(&doc.parsed.value) {
+        let instance_path = err.instance_path().as_str().to_string();
+        let eval_path = err.evaluation_path().as_str().to_string();
+        let here = schema_at(root, &eval_path);
+        let value = doc
+            .parsed
+            .value
+            .pointer(&instance_path)
+            .unwrap_or(&Value::Null);
+        let loc = doc.parsed.locate(&instance_path);
+        let field = field_path(&instance_path);
+        let d = match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known: Vec<&str> = here
+                    .and_then(|s| s.get("properties"))
+                    .and_then(Value::as_object)
+                    .map(|m| m.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                for key in unexpected {
+                    let ptr = format!(
+                        "{instance_path}/{}",
+                        key.replace('~', "~0").replace('/', "~1")
+                    );
+                    let l = doc.parsed.locate(&ptr);
+                    let place = if instance_path.is_empty() {
+                        "at the top level".to_string()
+                    } else {
+                        format!("in `{field}`")
+                    };
+                    let mut d = Diagnostic::at(
+                        Code::UnknownKey,
+                        &file,
+                        l.key.unwrap_or(l.value),
+                        format!("unknown key `{key}` {place}"),
+                        "not a field of format version 1",
+                    );
+                    d = match suggest::did_you_mean(key, known.iter().copied()) {
+                        Some(h) => d.with_help(h),
+                        None => d.with_help(format!("known keys here: {}", known.join(", "))),
+                    };
+                    out.push(d);
+                }
+                continue;
+            }
+            ValidationErrorKind::Enum { options } => {
+                let opts: Vec<&str> = options
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let mut d = Diagnostic::at(
+                    Code::InvalidEnum,
+                    &file,
+                    loc.value,
+                    format!("{} is not a valid value for `{field}`", shown(value)),
+                    "not one of the allowed values",
+                );
+                let list = format!("allowed values: {}", opts.join(", "));
+                d = match value
+                    .as_str()
+                    .and_then(|s| suggest::did_you_mean(s, opts.iter().copied()))
+                {
+                    Some(h) => d.with_help(h).with_note(list),
+                    None => d.with_help(list),
+                };
+                d
+            }
+            ValidationErrorKind::Type { .. } => {
+                let expected = here
+                    .and_then(|s| s.get("type"))
+                    .map(|t| match t {
+                        Value::Array(a) => a
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(json_type_name)
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        Value::String(s) => json_type_name(s).to_string(),
+                        _ => "another type".to_string(),
+                    })
+                    .unwrap_or_else(|| "another type".to_string());
+                let mut d = Diagnostic::at(
+                    Code::WrongType,
+                    &file,
+                    loc.value,
+                    format!("`{field}` must be {expected}, found {}", type_name(value)),
+                    format!("expected {expected}"),
+                );
+                if let (Value::String(s), true) = (value, expected.contains("boolean"))
+                    && matches!(
+                        s.as_str(),
+                        "yes" | "no" | "on" | "off" | "y" | "n" | "Yes" | "No" | "True" | "False"
+                    )
+                {
+                    d = d.with_help("YAML 1.2 reads only `true` and `false` as booleans");
+                }
+                if expected.contains("list") && !value.is_array() {
+                    d = d.with_help(format!("write a list: `[{}]`", compact(value)));
+                }
+                d
+            }
+            ValidationErrorKind::Required { property } => {
+                let prop = property.as_str().unwrap_or("?");
+                let place = if instance_path.is_empty() {
+                    "the document".to_string()
+                } else {
+                    format!("`{field}`")
+                };
+                let mut d = Diagnostic::at(
+                    Code::MissingKey,
+                    &file,
+                    loc.key.unwrap_or(loc.value),
+                    format!("missing required key `{prop}` in {place}"),
+                    format!("`{prop}` is required here"),
+                );
+                if let Some(desc) = here
+                    .and_then(|s| s.pointer(&format!("/properties/{prop}/description")))
+                    .and_then(Value::as_str)
+                {
+                    d = d.with_note(format!("`{prop}`: {desc}"));
+                }
+                d
+            }
+            ValidationErrorKind::Format { format } => {
+                let text = value.as_str().unwrap_or_default();
+                match format.as_str() {
+                    "partial-date" => Diagnostic::at(
+                        Code::BadDate,
+                        &file,
+                        loc.value,
+                        format!("{} is not a date (in `{field}`)", shown(value)),
+                        "not a date",
+                    )
+                    .with_help("write `YYYY-MM-DD`, or `YYYY-MM` / `YYYY` when only that is known"),
+                    "duration" => Diagnostic::at(
+                        Code::BadDuration,
+                        &file,
+                        loc.value,
+                        format!("{} is not a duration (in `{field}`)", shown(value)),
+                        "not an ISO 8601 duration",
+                    )
+                    .with_help("write an ISO 8601 duration such as `P30D`, `P6M` or `P2Y`, or `indefinite`"),
+                    "country" | "country-or-eea" => {
+                        let mut d = Diagnostic::at(
+                            Code::BadCountry,
+                            &file,
+                            loc.value,
+                            format!("{} is not a country code (in `{field}`)", shown(value)),
+                            "not an ISO 3166-1 alpha-2 code",
+                        );
+                        d = match formats::country_hint(text) {
+                            Some(h) => d.with_help(h),
+                            None if format == "country-or-eea" => d.with_help(
+                                "use an upper-case ISO 3166-1 alpha-2 code such as `FR`, or `EEA` where people are only known to be in the EEA",
+                            ),
+                            None => d.with_help("use an upper-case ISO 3166-1 alpha-2 code such as `FR`, `US`, `VE`"),
+                        };
+                        d
+                    }
+                    _ => Diagnostic::at(
+                        Code::InvalidValue,
+                        &file,
+                        loc.value,
+                        format!("{} is not a valid `{format}` (in `{field}`)", shown(value)),
+                        "invalid value",
+                    ),
+                }
+            }
+            ValidationErrorKind::Pattern { .. } => {
+                let is_id = eval_path.contains("/id")
+                    || eval_path.contains("idRef")
+                    || eval_path.contains("$ref");
+                let text = value.as_str().unwrap_or_default();
+                let mut d = Diagnostic::at(
+                    Code::InvalidValue,
+                    &file,
+                    loc.value,
+                    format!("{} is not a valid value for `{field}`", shown(value)),
+                    "does not match the required form",
+                );
+                if let Some(desc) = here
+                    .and_then(|s| s.get("description"))
+                    .and_then(Value::as_str)
+                {
+                    d = d.with_note(desc.to_string());
+                }
+                if is_id && field.ends_with("rule") {
+                    d = d.with_help(format!(
+                        "rule ids are upper case: `{}`",
+                        text.to_uppercase()
+                    ));
+                } else if is_id {
+                    let kebab = kebab(text);
+                    if !kebab.is_empty() && kebab != text {
+                        d = d.with_help(format!("ids are lower-case kebab-case: `{kebab}`"));
+                    }
+                }
+                d
+            }
+            ValidationErrorKind::Constant { expected_value } => Diagnostic::at(
+                Code::InvalidValue,
+                &file,
+                loc.value,
+                format!("`{field}` must be {expected_value}, found {}", shown(value)),
+                format!("expected {expected_value}"),
+            ),
+            ValidationErrorKind::UniqueItems => Diagnostic::at(
+                Code::InvalidValue,
+                &file,
+                loc.value,
+                format!("`{field}` lists the same item more than once"),
+                "duplicate items",
+            )
+            .with_help("remove the repeated items"),
+            _ => Diagnostic::at(
+                Code::InvalidValue,
+                &file,
+                loc.value,
+                format!("invalid value for `{field}`: {err}"),
+                "invalid value",
+            ),
+        };
+        out.push(d);
+    }
+    out
+}
+
+fn json_type_name(t: &str) -> &str {
+    match t {
+        "object" => "a mapping",
+        "array" => "a list",
+        "string" => "text",
+        "integer" => "an integer",
+        "number" => "a number",
+        "boolean" => "a boolean (`true` or `false`)",
+        "null" => "null",
+        other => other,
+    }
+}
+
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `Clinic_GmbH` -> `clinic-gmbh`.
+pub fn kebab(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_schemas_compile() {
+        let _ = validator();
+        let rule: Value = serde_json::from_str(rule_schema_text()).expect("rule schema is JSON");
+        jsonschema::draft202012::new(&rule).expect("rule schema compiles");
+    }
+
+    #[test]
+    fn schema_at_follows_refs() {
+        let root = flow_schema();
+        let s = schema_at(
+            root,
+            "/properties/parties/items/properties/transfer/$ref/additionalProperties",
+        )
+        .expect("resolves");
+        assert!(
+            s.get("properties")
+                .and_then(|p| p.get("mechanism"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn field_paths_read_naturally() {
+        assert_eq!(field_path("/flows/2/transfer/tia"), "flows[2].transfer.tia");
+        assert_eq!(field_path(""), "the document");
+    }
+
+    #[test]
+    fn kebab_cases() {
+        assert_eq!(kebab("Clinic_GmbH"), "clinic-gmbh");
+        assert_eq!(kebab("Scale AI "), "scale-ai");
+    }
+}

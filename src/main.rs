@@ -1,0 +1,25 @@
+//! The `flowaudit` binary: parse the command line, run the command, exit with its code.
+
+use clap::Parser;
+use flowaudit::cli::{Cli, Command};
+use flowaudit::commands;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; every other command-line problem is exit 2.
+            std::process::exit(if e.use_stderr() {
+                commands::EXIT_INVALID
+            } else {
+                commands::EXIT_OK
+            });
+        }
+    };
+    let code = match &cli.command {
+        Command::Validate(args) => commands::validate(args),
+        Command::Schema(args) => commands::schema(args),
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,212 @@
+//! The model: every document of a workspace merged into one typed [`Workspace`], with each
+//! reference resolved to the element it names and each element keeping its source location.
+//!
+//! [`build`] first runs the cross-document checks (duplicate ids and sections, dangling and
+//! wrong-kind references, unknown data categories, subprocessor cycles, waivers) on the raw
+//! values, so that every problem is reported at once; only a workspace with none is typed.
+
+mod check;
+mod types;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+pub use types::*;
+
+use crate::diagnostics::Diagnostic;
+use crate::loading::Document;
+use crate::reference::{Category, Reference};
+use crate::source::Range;
+
+/// The kinds of element an id can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Controller,
+    Party,
+    System,
+    DataSubject,
+    Consent,
+    Activity,
+    Flow,
+    Breach,
+    Order,
+    Request,
+}
+
+impl Kind {
+    /// The noun used in messages and in rule `subject:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Controller => "controller",
+            Kind::Party => "party",
+            Kind::System => "system",
+            Kind::DataSubject => "data_subject",
+            Kind::Consent => "consent",
+            Kind::Activity => "activity",
+            Kind::Flow => "flow",
+            Kind::Breach => "breach",
+            Kind::Order => "order",
+            Kind::Request => "request",
+        }
+    }
+
+    /// "a party", "an activity".
+    pub fn with_article(self) -> String {
+        let n = self.name().replace('_', " ");
+        if n.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            format!("an {n}")
+        } else {
+            format!("a {n}")
+        }
+    }
+}
+
+/// Where an element is defined.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Display path of the file.
+    pub file: String,
+    /// The element's mapping (line and column of its first key).
+    pub range: Range,
+    /// JSON pointer of the element inside its document (`/flows/3`).
+    pub pointer: String,
+}
+
+/// One element of the workspace: typed fields, the raw mapping (which keeps the difference
+/// between an absent key and an explicit `null`), and where it was written.
+#[derive(Clone, Debug)]
+pub struct Element<T> {
+    pub id: String,
+    pub data: T,
+    pub raw: Map<String, Value>,
+    pub location: Location,
+}
+
+/// A section that appears at most once in a workspace (`notice`, `rights`, `security`, `records`).
+#[derive(Clone, Debug)]
+pub struct Section {
+    pub raw: Map<String, Value>,
+    pub location: Location,
+}
+
+/// A resolved reference: the kind and the index into that kind's list (0 for the controller).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeRef {
+    pub kind: Kind,
+    pub index: usize,
+}
+
+/// The merged, validated workspace the rule engine reads.
+#[derive(Clone, Debug, Default)]
+pub struct Workspace {
+    pub controller: Option<Element<Controller>>,
+    pub parties: Vec<Element<Party>>,
+    pub systems: Vec<Element<System>>,
+    pub data_subjects: Vec<Element<DataSubject>>,
+    pub consents: Vec<Element<Consent>>,
+    pub activities: Vec<Element<Activity>>,
+    pub flows: Vec<Element<Flow>>,
+    pub breaches: Vec<Element<Breach>>,
+    pub orders: Vec<Element<Order>>,
+    pub requests: Vec<Element<Request>>,
+    pub waivers: Vec<Element<Waiver>>,
+    pub notice: Option<Section>,
+    pub rights: Option<Section>,
+    pub security: Option<Section>,
+    pub records: Option<Section>,
+    /// Built-in categories overlaid by the workspace's `taxonomy:` entries, by id.
+    pub taxonomy: BTreeMap<String, Category>,
+    /// Every id, to what it names.
+    pub ids: BTreeMap<String, NodeRef>,
+}
+
+impl Workspace {
+    /// The element an id names.
+    pub fn lookup(&self, id: &str) -> Option<NodeRef> {
+        self.ids.get(id).copied()
+    }
+
+    /// The location of the element a reference names.
+    pub fn location(&self, r: NodeRef) -> Option<&Location> {
+        Some(match r.kind {
+            Kind::Controller => &self.controller.as_ref()?.location,
+            Kind::Party => &self.parties.get(r.index)?.location,
+            Kind::System => &self.systems.get(r.index)?.location,
+            Kind::DataSubject => &self.data_subjects.get(r.index)?.location,
+            Kind::Consent => &self.consents.get(r.index)?.location,
+            Kind::Activity => &self.activities.get(r.index)?.location,
+            Kind::Flow => &self.flows.get(r.index)?.location,
+            Kind::Breach => &self.breaches.get(r.index)?.location,
+            Kind::Order => &self.orders.get(r.index)?.location,
+            Kind::Request => &self.requests.get(r.index)?.location,
+        })
+    }
+
+    /// The party a reference names, if it names a party.
+    pub fn party(&self, id: &str) -> Option<&Element<Party>> {
+        match self.lookup(id)? {
+            NodeRef {
+                kind: Kind::Party,
+                index,
+            } => self.parties.get(index),
+            _ => None,
+        }
+    }
+
+    /// The processor chain ending at a party: `[P1, ..., Pn]` where `Pk-1` engaged `Pk`
+    /// (DESIGN §5 `chain`). Validation guarantees there is no cycle.
+    pub fn chain(&self, party_id: &str) -> Vec<&Element<Party>> {
+        let mut chain = Vec::new();
+        let mut next = self.party(party_id);
+        while let Some(p) = next {
+            if chain.iter().any(|c: &&Element<Party>| c.id == p.id) {
+                break;
+            }
+            chain.push(p);
+            next = p.data.engaged_by.as_deref().and_then(|e| self.party(e));
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// The category and its effective flags, inherited from the nearest ancestor that sets them.
+    pub fn category_flags(&self, id: &str) -> Option<CategoryFlags> {
+        let mut flags = CategoryFlags::default();
+        let (mut special, mut art10, mut hp) = (None, None, None);
+        let mut cur = self.taxonomy.get(id);
+        let start = cur?;
+        flags.name = start.name.clone();
+        while let Some(c) = cur {
+            special = special.or_else(|| c.special.clone());
+            art10 = art10.or(c.art10);
+            hp = hp.or(c.highly_personal);
+            cur = c.parent.as_deref().and_then(|p| self.taxonomy.get(p));
+        }
+        flags.special = special.filter(|s| s != "none");
+        flags.art10 = art10.unwrap_or(false);
+        flags.highly_personal = hp.unwrap_or(false);
+        Some(flags)
+    }
+}
+
+/// A category's effective classification.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CategoryFlags {
+    pub name: String,
+    /// Art. 9(1) kind, if any.
+    pub special: Option<String>,
+    pub art10: bool,
+    pub highly_personal: bool,
+}
+
+/// Merges the documents into a workspace, or returns every problem found across them.
+///
+/// `rule_ids` are the rules a waiver may name.
+pub fn build(
+    documents: &[Document],
+    rule_ids: &[String],
+    reference: &Reference,
+) -> Result<Workspace, Vec<Diagnostic>> {
+    check::build(documents, rule_ids, reference)
+}
