@@ -406,3 +406,22 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let doc = include_str!("../docs/diagnostics.md");
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{} reused", code.as_str());
+            assert!(
+                doc.contains(&format!("| {} |", code.as_str())),
+                "{} is not documented in docs/diagnostics.md",
+                code.as_str()
+            );
+        }
+    }
+}

@@ -210,3 +210,97 @@ pub fn build(
 ) -> Result<Workspace, Vec<Diagnostic>> {
     check::build(documents, rule_ids, reference)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loading::{self, Document};
+    use crate::source::SourceFile;
+
+    fn workspace(files: &[(&str, &str)]) -> Result<Workspace, Vec<Diagnostic>> {
+        let docs: Vec<Document> = files
+            .iter()
+            .map(|(name, text)| {
+                let file = SourceFile {
+                    path: (*name).into(),
+                    text: (*text).to_string(),
+                };
+                let parsed = loading::parse_source(&file).expect("parses");
+                Document { file, parsed }
+            })
+            .collect();
+        build(&docs, &[], Reference::get())
+    }
+
+    const CHAIN: &str = "flowaudit: 1
+controller: {id: sweepwell, name: Sweepwell, country: \"DE\"}
+parties:
+  - {id: labelforge, role: processor, country: \"US\"}
+  - {id: taskhive, role: subprocessor, country: \"VE\", engaged_by: labelforge}
+systems:
+  - {id: lake, operated_by: sweepwell, kind: database, country: \"DE\"}
+taxonomy:
+  - {id: user.sensor.thermal, parent: user.sensor, name: Thermal, highly_personal: true}
+  - {id: user.biometric.face, parent: user.biometric, name: Face, special: none}
+";
+
+    #[test]
+    fn resolves_references_and_chains() {
+        let ws = workspace(&[("a.flow.yaml", CHAIN)]).expect("valid");
+        assert_eq!(ws.lookup("taskhive").map(|r| r.kind), Some(Kind::Party));
+        assert_eq!(
+            ws.lookup("sweepwell").map(|r| r.kind),
+            Some(Kind::Controller)
+        );
+        let chain: Vec<&str> = ws.chain("taskhive").iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(chain, ["labelforge", "taskhive"]);
+        let lake = ws
+            .lookup("lake")
+            .and_then(|r| ws.location(r))
+            .expect("located");
+        assert_eq!(
+            (
+                lake.file.as_str(),
+                lake.range.start.line,
+                lake.pointer.as_str()
+            ),
+            ("a.flow.yaml", 7, "/systems/0")
+        );
+        assert_eq!(ws.systems[0].data.operated_by.as_deref(), Some("sweepwell"));
+    }
+
+    #[test]
+    fn category_flags_inherit_and_workspace_overrides() {
+        let ws = workspace(&[("a.flow.yaml", CHAIN)]).expect("valid");
+        let genetic = ws
+            .category_flags("user.health_and_medical.genetic")
+            .expect("known");
+        assert_eq!(genetic.special.as_deref(), Some("genetic"));
+        let voice = ws.category_flags("user.biometric.voice").expect("known");
+        assert_eq!(voice.special.as_deref(), Some("biometric"));
+        let thermal = ws.category_flags("user.sensor.thermal").expect("added");
+        assert!(thermal.highly_personal && thermal.special.is_none());
+        // The workspace redefined a built-in category and cleared its Art. 9 flag.
+        assert_eq!(
+            ws.category_flags("user.biometric.face")
+                .and_then(|f| f.special),
+            None
+        );
+        assert!(
+            ws.category_flags("user.criminal_history")
+                .is_some_and(|f| f.art10)
+        );
+    }
+
+    #[test]
+    fn problems_across_files_are_all_reported() {
+        let other = "flowaudit: 1\ncontroller: {id: other}\nparties:\n  - {id: labelforge, engaged_by: taskhive}\n";
+        let diags =
+            workspace(&[("a.flow.yaml", CHAIN), ("b.flow.yaml", other)]).expect_err("invalid");
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        // Two controllers, a duplicate id, and a cycle labelforge <-> taskhive (through the copy).
+        assert!(codes.contains(&"E034"), "{codes:?}");
+        assert!(codes.contains(&"E030"), "{codes:?}");
+        assert!(codes.contains(&"E035"), "{codes:?}");
+    }
+}

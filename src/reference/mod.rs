@@ -235,4 +235,24 @@ mod tests {
         let us = r.adequacy.iter().find(|d| d.country == "US").expect("US");
         assert_eq!(us.scope, "dpf_certified");
     }
+
+    #[test]
+    fn every_category_and_decision_is_documented() {
+        let r = Reference::get();
+        let doc = include_str!("../../docs/reference-data.md");
+        for c in &r.categories {
+            assert!(
+                doc.contains(&format!("| `{}` |", c.id)),
+                "{} not in docs/reference-data.md",
+                c.id
+            );
+        }
+        for d in &r.adequacy {
+            assert!(
+                doc.contains(&format!("| {} |", d.country)),
+                "{} not in docs/reference-data.md",
+                d.country
+            );
+        }
+    }
 }
