@@ -285,10 +285,7 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
                     ),
                 }
             }
-            ValidationErrorKind::Pattern { .. } => {
-                let is_id = eval_path.contains("/id")
-                    || eval_path.contains("idRef")
-                    || eval_path.contains("$ref");
+            ValidationErrorKind::Pattern { pattern } => {
                 let text = value.as_str().unwrap_or_default();
                 let mut d = Diagnostic::at(
                     Code::InvalidValue,
@@ -303,16 +300,9 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
                 {
                     d = d.with_note(desc.to_string());
                 }
-                if is_id && field.ends_with("rule") {
-                    d = d.with_help(format!(
-                        "rule ids are upper case: `{}`",
-                        text.to_uppercase()
-                    ));
-                } else if is_id {
-                    let kebab = kebab(text);
-                    if !kebab.is_empty() && kebab != text {
-                        d = d.with_help(format!("ids are lower-case kebab-case: `{kebab}`"));
-                    }
+                let help = pattern_help(pattern, text);
+                if let Some(h) = help {
+                    d = d.with_help(h);
                 }
                 d
             }
@@ -342,6 +332,36 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
         out.push(d);
     }
     out
+}
+
+/// What to write instead of a value that does not match one of the schema's patterns.
+fn pattern_help(pattern: &str, text: &str) -> Option<String> {
+    let rule_like = text.to_uppercase().replace(['_', ' '], "-");
+    match pattern {
+        p if p.starts_with("^[A-Z]") => Some(format!("rule ids are upper case: `{rule_like}`")),
+        p if p.starts_with("^[a-z0-9_]+") => Some(format!(
+            "data-category ids are dotted lower-case names such as `user.content.image`{}",
+            if text != text.to_lowercase() {
+                format!(": `{}`", text.to_lowercase())
+            } else {
+                String::new()
+            }
+        )),
+        p if p.starts_with("^[a-z0-9][a-z0-9-]*") => {
+            let k = kebab(text);
+            Some(if !k.is_empty() && k != text {
+                format!("ids are lower-case kebab-case: `{k}`")
+            } else {
+                "ids are lower-case kebab-case (`a-z`, `0-9`, `-`), starting with a letter or digit"
+                    .to_string()
+            })
+        }
+        p if p.starts_with("^[a-z]{2,3}") => {
+            Some("use a lower-case ISO 639 language code such as `en`, `de` or `pt-BR`".to_string())
+        }
+        p if p.starts_with("^https?://") => Some("write a full `https://` address".to_string()),
+        _ => None,
+    }
 }
 
 fn json_type_name(t: &str) -> &str {

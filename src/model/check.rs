@@ -509,11 +509,46 @@ pub(super) fn build(
             }
         }
     }
+    resolve(&mut ws);
     if ctx.diags.is_empty() {
         Ok(ws)
     } else {
         Err(ctx.diags)
     }
+}
+
+/// Fills in the resolved form of every reference. The checks above guarantee each id exists
+/// and has an allowed kind.
+fn resolve(ws: &mut Workspace) {
+    let ids = std::mem::take(&mut ws.ids);
+    let one = |id: &Option<String>| id.as_deref().and_then(|i| ids.get(i).copied());
+    let many = |list: &[String]| {
+        list.iter()
+            .filter_map(|i| ids.get(i.as_str()).copied())
+            .collect::<Vec<_>>()
+    };
+    for p in &mut ws.parties {
+        p.data.engaged_by_ref = one(&p.data.engaged_by);
+    }
+    for s in &mut ws.systems {
+        s.data.operator = one(&s.data.operated_by);
+    }
+    for c in &mut ws.consents {
+        c.data.subject_refs = many(&c.data.subjects);
+        c.data.purpose_refs = many(&c.data.purposes);
+        c.data.recipient_refs = many(&c.data.recipients);
+        c.data.collector = one(&c.data.collected_by);
+    }
+    for a in &mut ws.activities {
+        a.data.consent_ref = one(&a.data.consent);
+    }
+    for f in &mut ws.flows {
+        f.data.activity_ref = ids.get(f.data.activity.as_str()).copied();
+        f.data.from_ref = ids.get(f.data.from.as_str()).copied();
+        f.data.to_ref = ids.get(f.data.to.as_str()).copied();
+        f.data.subject_refs = many(&f.data.subjects);
+    }
+    ws.ids = ids;
 }
 
 const ALL_KINDS: &[Kind] = &[

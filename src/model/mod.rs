@@ -242,6 +242,12 @@ systems:
 taxonomy:
   - {id: user.sensor.thermal, parent: user.sensor, name: Thermal, highly_personal: true}
   - {id: user.biometric.face, parent: user.biometric, name: Face, special: none}
+data_subjects:
+  - {id: testers, category: tester}
+activities:
+  - {id: training, legal_basis: consent}
+flows:
+  - {id: capture, activity: training, from: testers, to: lake, data: [user.sensor.thermal]}
 ";
 
     #[test]
@@ -266,7 +272,33 @@ taxonomy:
             ),
             ("a.flow.yaml", 7, "/systems/0")
         );
-        assert_eq!(ws.systems[0].data.operated_by.as_deref(), Some("sweepwell"));
+        assert_eq!(
+            ws.systems[0].data.operator.map(|r| r.kind),
+            Some(Kind::Controller)
+        );
+        assert_eq!(
+            ws.parties[1].data.engaged_by_ref,
+            Some(NodeRef {
+                kind: Kind::Party,
+                index: 0
+            })
+        );
+    }
+
+    #[test]
+    fn flows_are_resolved() {
+        let ws = workspace(&[("a.flow.yaml", CHAIN)]).expect("valid");
+        let f = &ws.flows[0].data;
+        assert_eq!(f.from_ref.map(|r| r.kind), Some(Kind::DataSubject));
+        assert_eq!(f.to_ref.map(|r| r.kind), Some(Kind::System));
+        assert_eq!(
+            f.activity_ref,
+            Some(NodeRef {
+                kind: Kind::Activity,
+                index: 0
+            })
+        );
+        assert_eq!(f.access, "copy");
     }
 
     #[test]

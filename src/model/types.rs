@@ -7,6 +7,8 @@
 
 use serde::Deserialize;
 
+use super::NodeRef;
+
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Controller {
     pub name: Option<String>,
@@ -24,6 +26,9 @@ pub struct Party {
     pub country: Option<String>,
     pub role: Option<String>,
     pub engaged_by: Option<String>,
+    /// `engaged_by`, resolved.
+    #[serde(skip)]
+    pub engaged_by_ref: Option<NodeRef>,
     pub dpf_certified: Option<bool>,
     pub dpf_scope: Option<String>,
 }
@@ -32,6 +37,9 @@ pub struct Party {
 pub struct System {
     pub name: Option<String>,
     pub operated_by: Option<String>,
+    /// `operated_by`, resolved (the controller or a party).
+    #[serde(skip)]
+    pub operator: Option<NodeRef>,
     pub kind: Option<String>,
     pub country: Option<String>,
     pub location: Option<String>,
@@ -62,6 +70,15 @@ pub struct Consent {
     pub recipients: Vec<String>,
     pub collected_by: Option<String>,
     pub explicit: Option<bool>,
+    /// `subjects`, `purposes`, `recipients` and `collected_by`, resolved.
+    #[serde(skip)]
+    pub subject_refs: Vec<NodeRef>,
+    #[serde(skip)]
+    pub purpose_refs: Vec<NodeRef>,
+    #[serde(skip)]
+    pub recipient_refs: Vec<NodeRef>,
+    #[serde(skip)]
+    pub collector: Option<NodeRef>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -71,6 +88,9 @@ pub struct Activity {
     pub purpose_category: Option<String>,
     pub legal_basis: Option<String>,
     pub consent: Option<String>,
+    /// `consent`, resolved.
+    #[serde(skip)]
+    pub consent_ref: Option<NodeRef>,
     pub art9_condition: Option<String>,
     pub biometric_use: Option<String>,
 }
@@ -87,6 +107,15 @@ pub struct Flow {
     /// How the receiving side gets the data; `copy` when not stated (DESIGN §3).
     #[serde(default = "default_access")]
     pub access: String,
+    /// `activity`, `from`, `to` and `subjects`, resolved (always set in a built workspace).
+    #[serde(skip)]
+    pub activity_ref: Option<NodeRef>,
+    #[serde(skip)]
+    pub from_ref: Option<NodeRef>,
+    #[serde(skip)]
+    pub to_ref: Option<NodeRef>,
+    #[serde(skip)]
+    pub subject_refs: Vec<NodeRef>,
 }
 
 fn default_access() -> String {
