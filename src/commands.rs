@@ -33,14 +33,19 @@ pub fn load_workspace(
     };
     let mut loaded = loading::load(paths);
     let mut diags = std::mem::take(&mut loaded.diagnostics);
-    match model::build(
-        &loaded.documents,
-        &crate::engine::builtin_rule_ids(),
-        Reference::get(),
-    ) {
-        Ok(ws) if diags.is_empty() => return (loaded, Ok(ws)),
-        Ok(_) => {}
-        Err(more) => diags.extend(more),
+    let rule_ids = crate::engine::builtin_rule_ids();
+    if diags.is_empty() {
+        match model::build(&loaded.documents, &rule_ids, Reference::get()) {
+            Ok(ws) => return (loaded, Ok(ws)),
+            Err(more) => diags.extend(more),
+        }
+    } else {
+        // Report the cross-document problems too, but build no model from invalid documents.
+        diags.extend(model::check_only(
+            &loaded.documents,
+            &rule_ids,
+            Reference::get(),
+        ));
     }
     diagnostics::sort(&mut diags);
     (loaded, Err(diags))

@@ -324,15 +324,22 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> 
         out.push_str("\n\n");
     }
     if !diags.is_empty() {
-        let files: std::collections::BTreeSet<&str> =
-            diags.iter().filter_map(|d| d.file.as_deref()).collect();
+        // Files with a problem inside them (a missing path or an empty directory is not a file).
+        let files: std::collections::BTreeSet<&str> = diags
+            .iter()
+            .filter(|d| d.primary.is_some())
+            .filter_map(|d| d.file.as_deref())
+            .collect();
+        let place = match files.len() {
+            0 => String::new(),
+            1 => " in 1 file".to_string(),
+            n => format!(" in {n} files"),
+        };
         let _ = writeln!(
             out,
-            "error: {} problem{} in {} file{}; fix {} and run again",
+            "error: {} problem{}{place}; fix {} and run again",
             diags.len(),
             if diags.len() == 1 { "" } else { "s" },
-            files.len(),
-            if files.len() == 1 { "" } else { "s" },
             if diags.len() == 1 { "it" } else { "them" },
         );
     }

@@ -87,10 +87,19 @@ pub fn is_country_or_eea(s: &str) -> bool {
 }
 
 /// A hint for a value that is not a country code: the ISO code meant by a common alias, the
-/// upper-case spelling, or the code whose name was written out.
-pub fn country_hint(s: &str) -> Option<String> {
+/// upper-case spelling, or the code whose name was written out. `eea_allowed`: the field takes
+/// `EEA` too (`data_subjects[].countries`).
+pub fn country_hint(s: &str, eea_allowed: bool) -> Option<String> {
     let r = Reference::get();
     let upper = s.to_uppercase();
+    if upper == "EEA" || upper == "EU" {
+        return Some(if eea_allowed {
+            "write `EEA` (upper case) where people are only known to be somewhere in the EEA"
+                .to_string()
+        } else {
+            "`EEA` is accepted only in `data_subjects[].countries`; here give the country where the organisation or system is".to_string()
+        });
+    }
     if let Some(code) = r.country_aliases.get(&upper) {
         return Some(format!(
             "`{s}` is not an ISO 3166-1 code; {} is `{code}`",
@@ -161,9 +170,11 @@ mod tests {
     fn countries() {
         assert!(is_country("FR") && is_country("VE") && !is_country("UK") && !is_country("fr"));
         assert!(is_country_or_eea("EEA") && !is_country("EEA"));
-        assert!(country_hint("UK").is_some_and(|h| h.contains("`GB`")));
-        assert!(country_hint("fr").is_some_and(|h| h.contains("`FR`")));
-        assert!(country_hint("france").is_some_and(|h| h.contains("`FR`")));
-        assert_eq!(country_hint("ZZ"), None);
+        assert!(country_hint("UK", false).is_some_and(|h| h.contains("`GB`")));
+        assert!(country_hint("fr", false).is_some_and(|h| h.contains("`FR`")));
+        assert!(country_hint("france", false).is_some_and(|h| h.contains("`FR`")));
+        assert_eq!(country_hint("ZZ", false), None);
+        assert!(country_hint("eea", true).is_some_and(|h| h.contains("`EEA`")));
+        assert!(country_hint("EEA", false).is_some_and(|h| h.contains("only in")));
     }
 }

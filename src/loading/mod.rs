@@ -183,12 +183,23 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
             let prefix = String::from_utf8_lossy(valid);
             let line = prefix.matches('\n').count() + 1;
             let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            return Err(Diagnostic::file(
+            let mut d = Diagnostic::file(
                 Code::NotUtf8,
                 &shown,
                 format!("`{shown}` is not UTF-8 text (invalid byte at line {line}, column {col})"),
             )
-            .with_help("save the file as UTF-8"));
+            .with_help("save the file as UTF-8");
+            // No snippet can be shown (the text is not UTF-8), but the position can.
+            d.primary = Some(crate::diagnostics::Label {
+                file: shown.clone(),
+                range: Range::point(crate::source::Pos {
+                    line,
+                    col,
+                    index: prefix.chars().count(),
+                }),
+                text: "invalid byte".to_string(),
+            });
+            return Err(d);
         }
     };
     let text = text
@@ -206,13 +217,19 @@ pub fn parse_source(file: &SourceFile) -> Result<yaml::ParsedDoc, Diagnostic> {
     let shown = file.display_path();
     yaml::parse(&file.text, yaml::Limits::default()).map_err(|e| {
         use yaml::YamlErrorKind as K;
+        if e.kind == K::Empty {
+            // No position to point at: the whole file is the problem.
+            return Diagnostic::file(Code::Empty, &shown, format!("`{shown}` holds no YAML document"))
+                .with_help("a flow file starts with `flowaudit: 1`");
+        }
         let (code, label, help) = match &e.kind {
-            K::Syntax => (Code::Syntax, "here", None),
-            K::Empty => (
-                Code::Empty,
-                "no document",
-                Some("a flow file starts with `flowaudit: 1`"),
+            K::Syntax if e.message.contains("did not find expected") => (
+                Code::Syntax,
+                "here",
+                Some("check the indentation: the entries of one list or mapping start in the same column"),
             ),
+            K::Syntax => (Code::Syntax, "here", None),
+            K::Empty => (Code::Empty, "no document", None),
             K::MultipleDocuments => (
                 Code::MultipleDocuments,
                 "second document",
@@ -229,10 +246,25 @@ pub fn parse_source(file: &SourceFile) -> Result<yaml::ParsedDoc, Diagnostic> {
                 "second occurrence",
                 Some("remove one of them; YAML keeps only one value per key"),
             ),
-            K::ComplexKey => (Code::ComplexKey, "not a plain key", None),
-            K::Unrepresentable => (Code::Unrepresentable, "cannot be represented", None),
+            K::ComplexKey => (
+                Code::ComplexKey,
+                "not a plain key",
+                Some("keys are plain names such as `id` or `country`"),
+            ),
+            K::Unrepresentable => (
+                Code::Unrepresentable,
+                "cannot be represented",
+                Some("write a finite number, or quote the value to make it text"),
+            ),
         };
         let mut d = Diagnostic::at(code, &shown, e.range, e.message.clone(), label);
+        if let Some((range, text)) = &e.related {
+            d = d.with_secondary(crate::diagnostics::Label {
+                file: shown.clone(),
+                range: *range,
+                text: text.clone(),
+            });
+        }
         if let K::DuplicateKey { first } = e.kind {
             d = d.with_secondary(crate::diagnostics::Label {
                 file: shown.clone(),
@@ -280,6 +312,16 @@ pub fn check_version(doc: &Document) -> Option<Diagnostic> {
         Some(Value::Number(n)) if n.as_i64() == Some(FORMAT_VERSION) => None,
         Some(v) => {
             let loc = doc.parsed.locate("/flowaudit");
+            let help = if v.as_str() == Some(&FORMAT_VERSION.to_string()) {
+                format!(
+                    "the version is a number: write `flowaudit: {FORMAT_VERSION}`, without quotes"
+                )
+            } else {
+                format!(
+                    "this flowaudit {} reads `flowaudit: {FORMAT_VERSION}`",
+                    env!("CARGO_PKG_VERSION")
+                )
+            };
             Some(
                 Diagnostic::at(
                     Code::FormatVersion,
@@ -288,10 +330,7 @@ pub fn check_version(doc: &Document) -> Option<Diagnostic> {
                     format!("unknown format version `{v}`"),
                     "not a version this flowaudit reads",
                 )
-                .with_help(format!(
-                    "this flowaudit {} reads `flowaudit: {FORMAT_VERSION}`",
-                    env!("CARGO_PKG_VERSION")
-                )),
+                .with_help(help),
             )
         }
     }

@@ -228,7 +228,7 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
                 let mut d = Diagnostic::at(
                     Code::MissingKey,
                     &file,
-                    loc.key.unwrap_or(loc.value),
+                    doc.parsed.head(&instance_path),
                     format!("missing required key `{prop}` in {place}"),
                     format!("`{prop}` is required here"),
                 );
@@ -267,7 +267,7 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
                             format!("{} is not a country code (in `{field}`)", shown(value)),
                             "not an ISO 3166-1 alpha-2 code",
                         );
-                        d = match formats::country_hint(text) {
+                        d = match formats::country_hint(text, format == "country-or-eea") {
                             Some(h) => d.with_help(h),
                             None if format == "country-or-eea" => d.with_help(
                                 "use an upper-case ISO 3166-1 alpha-2 code such as `FR`, or `EEA` where people are only known to be in the EEA",
@@ -313,14 +313,38 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
                 format!("`{field}` must be {expected_value}, found {}", shown(value)),
                 format!("expected {expected_value}"),
             ),
-            ValidationErrorKind::UniqueItems => Diagnostic::at(
-                Code::InvalidValue,
-                &file,
-                loc.value,
-                format!("`{field}` lists the same item more than once"),
-                "duplicate items",
-            )
-            .with_help("remove the repeated items"),
+            ValidationErrorKind::UniqueItems => {
+                // Point at the first repeat, with the item it repeats as a second label.
+                let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
+                let repeat = (0..items.len())
+                    .find_map(|j| (0..j).find(|&i| items[i] == items[j]).map(|i| (i, j)));
+                match repeat {
+                    Some((i, j)) => {
+                        let first = doc.parsed.locate(&format!("{instance_path}/{i}"));
+                        let again = doc.parsed.locate(&format!("{instance_path}/{j}"));
+                        Diagnostic::at(
+                            Code::InvalidValue,
+                            &file,
+                            again.value,
+                            format!("`{field}` lists {} twice", shown(&items[j])),
+                            "listed again here",
+                        )
+                        .with_secondary(crate::diagnostics::Label {
+                            file: file.clone(),
+                            range: first.value,
+                            text: "first listed here".to_string(),
+                        })
+                        .with_help("remove the repeated item")
+                    }
+                    None => Diagnostic::at(
+                        Code::InvalidValue,
+                        &file,
+                        loc.value,
+                        format!("`{field}` lists the same item more than once"),
+                        "duplicate items",
+                    ),
+                }
+            }
             _ => Diagnostic::at(
                 Code::InvalidValue,
                 &file,

@@ -76,6 +76,44 @@ impl ParsedDoc {
     }
 }
 
+impl ParsedDoc {
+    /// A short range standing for the node at `pointer`: the key naming it when it is a mapping
+    /// entry, else a mapping's first key, else the node itself. Used where a whole block is at
+    /// fault (a required key missing) and underlining all of it would drown the message.
+    pub fn head(&self, pointer: &str) -> Range {
+        let loc = self.locate(pointer);
+        if let Some(k) = loc.key {
+            return k;
+        }
+        let mut node = &self.spans;
+        for raw in pointer
+            .strip_prefix('/')
+            .unwrap_or(pointer)
+            .split('/')
+            .filter(|s| !s.is_empty())
+        {
+            let seg = raw.replace("~1", "/").replace("~0", "~");
+            node = match node {
+                SpanNode::Map(_, e) => match e.iter().find(|(k, _, _)| *k == seg) {
+                    Some((_, _, c)) => c,
+                    None => break,
+                },
+                SpanNode::Seq(_, items) => {
+                    match seg.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                        Some(c) => c,
+                        None => break,
+                    }
+                }
+                SpanNode::Leaf(_) => break,
+            };
+        }
+        match node {
+            SpanNode::Map(_, entries) if !entries.is_empty() => entries[0].1,
+            other => other.range(),
+        }
+    }
+}
+
 /// Walks the shadow tree along a JSON pointer.
 pub fn locate(root: &SpanNode, pointer: &str) -> Located {
     let mut node = root;
@@ -148,6 +186,8 @@ pub struct YamlError {
     pub kind: YamlErrorKind,
     pub message: String,
     pub range: Range,
+    /// A related place, such as the `[` of a flow sequence left open before a syntax error.
+    pub related: Option<(Range, String)>,
 }
 
 fn pos(m: &Marker) -> Pos {
@@ -212,6 +252,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                 kind: YamlErrorKind::Syntax,
                 message: e.info().to_string(),
                 range: Range::point(p),
+                related: unclosed_flow(src, &stack, p.line),
             }
         })?;
         let here = range(&span);
@@ -227,6 +268,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                         message: "a flow file holds one YAML document; this is a second one"
                             .to_string(),
                         range: here,
+                        related: None,
                     });
                 }
                 None
@@ -244,6 +286,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                             kind: YamlErrorKind::DuplicateKey { first: *first },
                             message: format!("duplicate key `{text}` in this mapping"),
                             range: here,
+                            related: None,
                         });
                     }
                     *pending = Some((text.into_owned(), here));
@@ -265,12 +308,14 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                         kind: YamlErrorKind::ComplexKey,
                         message: "an alias cannot be used as a mapping key".to_string(),
                         range: here,
+                        related: None,
                     });
                 }
                 let anchored = anchors.get(&id).ok_or_else(|| YamlError {
                     kind: YamlErrorKind::Syntax,
                     message: "alias to an unknown anchor".to_string(),
                     range: here,
+                    related: None,
                 })?;
                 alias_nodes += anchored.nodes;
                 if alias_nodes > limits.max_alias_nodes {
@@ -281,6 +326,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                             limits.max_alias_nodes
                         ),
                         range: here,
+                        related: None,
                     });
                 }
                 Some((anchored.value.clone(), SpanNode::Leaf(here), 0))
@@ -295,6 +341,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                         message: "mapping keys must be plain text, not a sequence or a mapping"
                             .to_string(),
                         range: here,
+                        related: None,
                     });
                 }
                 if stack.len() >= limits.max_depth {
@@ -302,6 +349,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                         kind: YamlErrorKind::TooDeep,
                         message: format!("nesting deeper than {} levels", limits.max_depth),
                         range: here,
+                        related: None,
                     });
                 }
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
@@ -392,9 +440,39 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
             kind: YamlErrorKind::Empty,
             message: "the file holds no YAML document".to_string(),
             range: Range::point(last.end),
+            related: None,
         }),
         Some((value, spans)) => Ok(ParsedDoc { value, spans }),
     }
+}
+
+/// The innermost flow collection (`[` or `{`) still open, for a syntax error inside it.
+/// Only a collection opened on an earlier line than the error counts: an error on the line of the
+/// `[` is more likely a mistake inside it than a missing `]`.
+fn unclosed_flow(src: &str, stack: &[Frame], error_line: usize) -> Option<(Range, String)> {
+    stack.iter().rev().find_map(|f| {
+        let start = match f {
+            Frame::Seq { start, .. } | Frame::Map { start, .. } => start.start,
+        };
+        if start.line >= error_line {
+            return None;
+        }
+        let c = src.chars().nth(start.index)?;
+        matches!(c, '[' | '{').then(|| {
+            let close = if c == '[' { ']' } else { '}' };
+            (
+                Range {
+                    start,
+                    end: Pos {
+                        index: start.index + 1,
+                        col: start.col + 1,
+                        ..start
+                    },
+                },
+                format!("this `{c}` is not closed by a `{close}`"),
+            )
+        })
+    })
 }
 
 fn scalar_value(
@@ -409,6 +487,7 @@ fn scalar_value(
             kind: YamlErrorKind::Unrepresentable,
             message: format!("`{shown}` does not match its tag"),
             range: here,
+            related: None,
         })?;
     Ok(match scalar {
         Scalar::Null => Value::Null,
@@ -421,6 +500,7 @@ fn scalar_value(
                     kind: YamlErrorKind::Unrepresentable,
                     message: format!("`{shown}` is not a finite number"),
                     range: here,
+                    related: None,
                 });
             }
         },

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::{Element, Kind, Location, NodeRef, Section, Workspace};
 use crate::diagnostics::{Code, Diagnostic, Label};
 use crate::loading::Document;
+use crate::loading::schema::field_path;
 use crate::reference::{Category, Reference};
 use crate::suggest;
 
@@ -107,11 +108,14 @@ fn kinds_phrase(kinds: &[Kind]) -> String {
     }
 }
 
+/// The checks, then (when `type_model`) the typed workspace. `Ok(None)`: the checks passed and no
+/// model was asked for.
 pub(super) fn build(
     docs: &[Document],
     rule_ids: &[String],
     reference: &Reference,
-) -> Result<Workspace, Vec<Diagnostic>> {
+    type_model: bool,
+) -> Result<Option<Workspace>, Vec<Diagnostic>> {
     let mut ctx = Ctx {
         docs,
         diags: Vec::new(),
@@ -389,7 +393,9 @@ pub(super) fn build(
     // 7. Waivers name a known rule and an existing subject.
     for (d, doc) in docs.iter().enumerate() {
         for (i, m) in items(&doc.parsed.value, "waivers") {
+            // A rule id of the wrong form was reported by the schema already.
             if let Some(rule) = m.get("rule").and_then(Value::as_str)
+                && is_rule_id(rule)
                 && !rule_ids.iter().any(|r| r == rule)
             {
                 let loc = doc.parsed.locate(&format!("/waivers/{i}/rule"));
@@ -449,9 +455,12 @@ pub(super) fn build(
     if !ctx.diags.is_empty() {
         return Err(ctx.diags);
     }
+    if !type_model {
+        return Ok(None);
+    }
 
-    // 8. Type the merged workspace. The schema and the checks above passed, so deserialising
-    //    cannot fail on well-formed input; if it does, it is reported rather than unwrapped.
+    // 8. Type the merged workspace. The caller guarantees the schema passed and the checks above
+    //    did, so deserialising cannot fail; if it does, it is reported rather than unwrapped.
     let mut ws = Workspace {
         taxonomy,
         ..Workspace::default()
@@ -511,7 +520,7 @@ pub(super) fn build(
     }
     resolve(&mut ws);
     if ctx.diags.is_empty() {
-        Ok(ws)
+        Ok(Some(ws))
     } else {
         Err(ctx.diags)
     }
@@ -563,6 +572,14 @@ const ALL_KINDS: &[Kind] = &[
     Kind::Order,
     Kind::Request,
 ];
+
+/// The form of a rule id (`GDPR-ART28-NO-CONTRACT`), as the schema's pattern.
+fn is_rule_id(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_uppercase())
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
 
 fn push<T>(list: &mut Vec<T>, item: T) -> usize {
     list.push(item);
@@ -645,7 +662,10 @@ fn check_reference(
                 Code::UnknownReference,
                 ctx.file(d),
                 loc.value,
-                format!("`{field}` names `{target}`, which is not defined in the workspace"),
+                format!(
+                    "`{}` names `{target}`, which is not defined in the workspace",
+                    field_path(pointer)
+                ),
                 "not defined anywhere in the workspace",
             );
             let same_kind = found

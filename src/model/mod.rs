@@ -200,7 +200,7 @@ pub struct CategoryFlags {
     pub highly_personal: bool,
 }
 
-/// Merges the documents into a workspace, or returns every problem found across them.
+/// Merges schema-valid documents into a workspace, or returns every problem found across them.
 ///
 /// `rule_ids` are the rules a waiver may name.
 pub fn build(
@@ -208,7 +208,19 @@ pub fn build(
     rule_ids: &[String],
     reference: &Reference,
 ) -> Result<Workspace, Vec<Diagnostic>> {
-    check::build(documents, rule_ids, reference)
+    check::build(documents, rule_ids, reference, true).map(|ws| ws.unwrap_or_default())
+}
+
+/// Runs the cross-document checks only, on documents the schema found problems in: every
+/// problem is reported in one run, but no typed model is built from invalid input.
+pub fn check_only(
+    documents: &[Document],
+    rule_ids: &[String],
+    reference: &Reference,
+) -> Vec<Diagnostic> {
+    check::build(documents, rule_ids, reference, false)
+        .err()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
