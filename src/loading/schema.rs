@@ -211,7 +211,14 @@ pub fn validate(doc: &Document) -> Vec<Diagnostic> {
                         "yes" | "no" | "on" | "off" | "y" | "n" | "Yes" | "No" | "True" | "False"
                     )
                 {
-                    d = d.with_help("YAML 1.2 reads only `true` and `false` as booleans");
+                    let meant = if matches!(s.as_str(), "yes" | "on" | "y" | "Yes" | "True") {
+                        "true"
+                    } else {
+                        "false"
+                    };
+                    d = d.with_help(format!(
+                        "write `{meant}`: in YAML 1.2 and JSON only `true` and `false` are booleans, `{s}` is text"
+                    ));
                 }
                 if expected.contains("list") && !value.is_array() {
                     d = d.with_help(format!("write a list: `[{}]`", compact(value)));
