@@ -19,6 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check the workspace against the GDPR checkpoints; exit 1 on gaps at or above --fail-on
+    Check(CheckArgs),
     /// Check flow documents against the schema and each other (references, ids, categories)
     Validate(ValidateArgs),
     /// Print the JSON Schema of flow documents or rule files (for editors)
@@ -40,6 +42,49 @@ pub enum DiagnosticFormat {
     Text,
     /// A JSON document on stdout
     Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Flow files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Write the results to this file (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a gap of this severity or worse is found
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// More rule files (*.yaml) from this directory, beside the built-in ones
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Report only these rules (an id, or a prefix ending at a `-`, e.g. GDPR-ART28)
+    #[arg(long, value_name = "ID")]
+    pub select: Vec<String>,
+    /// Do not report these rules (an id or prefix, as --select)
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Gaps grouped by severity, facts to supply, waivers, summary
+    Text,
+    /// The result model (docs/results.md)
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    /// Always exit 0 when the input is valid
+    Never,
 }
 
 #[derive(Debug, clap::Args)]

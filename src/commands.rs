@@ -3,11 +3,15 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{DiagnosticFormat, SchemaArgs, SchemaKind, ValidateArgs};
+use crate::cli::{
+    CheckArgs, CheckFormat, DiagnosticFormat, FailOn, SchemaArgs, SchemaKind, ValidateArgs,
+};
 use crate::diagnostics::{self, Diagnostic, Sources};
+use crate::engine::{self, Severity};
 use crate::loading::{self, schema};
 use crate::model::{self, Workspace};
 use crate::reference::Reference;
+use crate::report;
 
 /// Exit code: nothing wrong.
 pub const EXIT_OK: i32 = 0;
@@ -25,6 +29,14 @@ pub fn stderr_color() -> bool {
 pub fn load_workspace(
     paths: &[std::path::PathBuf],
 ) -> (loading::Loaded, Result<Workspace, Vec<Diagnostic>>) {
+    load_workspace_with(paths, &crate::engine::builtin_rule_ids())
+}
+
+/// As [`load_workspace`], with the rule ids waivers may name.
+pub fn load_workspace_with(
+    paths: &[std::path::PathBuf],
+    rule_ids: &[String],
+) -> (loading::Loaded, Result<Workspace, Vec<Diagnostic>>) {
     let default = [std::path::PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -33,9 +45,8 @@ pub fn load_workspace(
     };
     let mut loaded = loading::load(paths);
     let mut diags = std::mem::take(&mut loaded.diagnostics);
-    let rule_ids = crate::engine::builtin_rule_ids();
     if diags.is_empty() {
-        match model::build(&loaded.documents, &rule_ids, Reference::get()) {
+        match model::build(&loaded.documents, rule_ids, Reference::get()) {
             Ok(ws) => return (loaded, Ok(ws)),
             Err(more) => diags.extend(more),
         }
@@ -43,7 +54,7 @@ pub fn load_workspace(
         // Report the cross-document problems too, but build no model from invalid documents.
         diags.extend(model::check_only(
             &loaded.documents,
-            &rule_ids,
+            rule_ids,
             Reference::get(),
         ));
     }
@@ -127,4 +138,110 @@ pub fn schema(args: &SchemaArgs) -> i32 {
 fn print_stdout(s: &str) {
     // A closed pipe (`flowaudit schema | head`) is not an error worth a panic.
     let _ = std::io::stdout().write_all(s.as_bytes());
+}
+
+fn print_diagnostics(diags: &[Diagnostic], sources: Sources<'_>) {
+    let _ = std::io::stderr()
+        .write_all(diagnostics::render_text(diags, &sources, stderr_color()).as_bytes());
+}
+
+/// Whether a rule id is matched by a `--select` / `--ignore` pattern: the id, or a prefix of it
+/// ending where the id has a `-`.
+pub fn rule_matches(id: &str, pattern: &str) -> bool {
+    id == pattern
+        || id
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// `flowaudit check`.
+pub fn check(args: &CheckArgs) -> i32 {
+    let rules = match engine::load_rules(&args.rules) {
+        Ok(r) => r,
+        Err((mut diags, files)) => {
+            diagnostics::sort(&mut diags);
+            print_diagnostics(&diags, Sources::new(files.iter()));
+            return EXIT_INVALID;
+        }
+    };
+    // Which rules are reported; an unknown --select/--ignore is a command-line error.
+    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    for (flag, patterns) in [("--select", &args.select), ("--ignore", &args.ignore)] {
+        for p in patterns.iter() {
+            if !ids.iter().any(|id| rule_matches(id, p)) {
+                let mut d = Diagnostic::file(
+                    crate::diagnostics::Code::UnknownRule,
+                    "command line",
+                    format!("{flag} {p}: no rule has this id or prefix"),
+                );
+                d.file = None;
+                d = match crate::suggest::did_you_mean(p, ids.iter().copied()) {
+                    Some(h) => d.with_help(h),
+                    None => d.with_help("`flowaudit rules list` shows the rule ids"),
+                };
+                print_diagnostics(&[d], Sources::default());
+                return EXIT_INVALID;
+            }
+        }
+    }
+    let reported: Vec<bool> = rules
+        .iter()
+        .map(|r| {
+            (args.select.is_empty() || args.select.iter().any(|p| rule_matches(&r.id, p)))
+                && !args.ignore.iter().any(|p| rule_matches(&r.id, p))
+        })
+        .collect();
+    let rule_ids = engine::rules::ids(&rules);
+    let (loaded, result) = load_workspace_with(&args.paths, &rule_ids);
+    let ws = match result {
+        Ok(ws) => ws,
+        Err(diags) => {
+            print_diagnostics(&diags, Sources::new(loaded.sources()));
+            return EXIT_INVALID;
+        }
+    };
+    let today = engine::dates::today();
+    let evaluation = match engine::eval::evaluate(&rules, &reported, &ws, Reference::get(), today) {
+        Ok(e) => e,
+        Err(mut diags) => {
+            diagnostics::sort(&mut diags);
+            print_diagnostics(&diags, Sources::default());
+            return EXIT_INVALID;
+        }
+    };
+    let fail_on = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let model = report::build(&evaluation, &rules, &reported, &ws, fail_on);
+    let text = match args.format {
+        CheckFormat::Text => report::text::render(&model),
+        CheckFormat::Json => report::json(&model),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = report::write_atomically(path, &text) {
+                let shown = crate::source::display_path(path);
+                print_diagnostics(
+                    &[Diagnostic::file(
+                        crate::diagnostics::Code::CannotRead,
+                        &shown,
+                        format!("cannot write `{shown}`: {e}"),
+                    )],
+                    Sources::default(),
+                );
+                return EXIT_INVALID;
+            }
+        }
+        None => print_stdout(&text),
+    }
+    if model.summary.failing > 0 {
+        EXIT_GAPS
+    } else {
+        EXIT_OK
+    }
 }

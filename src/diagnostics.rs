@@ -75,6 +75,20 @@ pub enum Code {
     DuplicateCategory,
     /// A waiver names a rule that does not exist.
     UnknownRule,
+    /// A rule file cannot be read as a rule.
+    RuleInvalid,
+    /// A rule expression or message template does not compile.
+    RuleExpression,
+    /// A rule reads a field that neither the flow schema nor the derived facts define.
+    RuleUnknownField,
+    /// Two rules with the same id.
+    RuleDuplicateId,
+    /// `depends_on` names an unknown rule, or forms a cycle.
+    RuleDependency,
+    /// A rule failed while evaluating a subject.
+    RuleEvaluation,
+    /// A rule's self-test gave another status than expected.
+    RuleTestFailed,
 }
 
 impl Code {
@@ -109,6 +123,13 @@ impl Code {
         Code::EngagementCycle,
         Code::DuplicateCategory,
         Code::UnknownRule,
+        Code::RuleInvalid,
+        Code::RuleExpression,
+        Code::RuleUnknownField,
+        Code::RuleDuplicateId,
+        Code::RuleDependency,
+        Code::RuleEvaluation,
+        Code::RuleTestFailed,
     ];
 
     /// The stable code printed in diagnostics.
@@ -144,6 +165,13 @@ impl Code {
             Code::EngagementCycle => "E035",
             Code::DuplicateCategory => "E036",
             Code::UnknownRule => "E037",
+            Code::RuleInvalid => "E040",
+            Code::RuleExpression => "E041",
+            Code::RuleUnknownField => "E042",
+            Code::RuleDuplicateId => "E043",
+            Code::RuleDependency => "E044",
+            Code::RuleEvaluation => "E045",
+            Code::RuleTestFailed => "E046",
         }
     }
 }

@@ -18,5 +18,6 @@ pub mod engine;
 pub mod loading;
 pub mod model;
 pub mod reference;
+pub mod report;
 pub mod source;
 pub mod suggest;

@@ -18,6 +18,7 @@ fn main() {
         }
     };
     let code = match &cli.command {
+        Command::Check(args) => commands::check(args),
         Command::Validate(args) => commands::validate(args),
         Command::Schema(args) => commands::schema(args),
     };

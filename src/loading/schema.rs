@@ -113,12 +113,38 @@ pub fn field_path(pointer: &str) -> String {
     }
 }
 
+/// The parsed rule schema.
+pub fn rule_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(rule_schema_text()).expect("the embedded rule schema is valid JSON")
+    })
+}
+
+fn rule_validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(rule_schema())
+            .expect("the embedded rule schema compiles")
+    })
+}
+
 /// Validates one document against the flow schema; all errors, not only the first.
 pub fn validate(doc: &Document) -> Vec<Diagnostic> {
+    validate_against(doc, validator(), flow_schema())
+}
+
+/// Validates a rule file against the rule schema.
+pub fn validate_rule(doc: &Document) -> Vec<Diagnostic> {
+    validate_against(doc, rule_validator(), rule_schema())
+}
+
+fn validate_against(doc: &Document, validator: &Validator, root: &Value) -> Vec<Diagnostic> {
     let file = doc.file.display_path();
-    let root = flow_schema();
     let mut out = Vec::new();
-    for err in validator().iter_errors(&doc.parsed.value) {
+    for err in validator.iter_errors(&doc.parsed.value) {
         let instance_path = err.instance_path().as_str().to_string();
         let eval_path = err.evaluation_path().as_str().to_string();
         let here = schema_at(root, &eval_path);

@@ -77,6 +77,30 @@ impl ParsedDoc {
 }
 
 impl ParsedDoc {
+    /// The part of the document at `pointer`, as a document of its own with the same positions
+    /// (an inline workspace inside a rule's self-test, say).
+    pub fn subdoc(&self, pointer: &str) -> Option<ParsedDoc> {
+        let value = self.value.pointer(pointer)?.clone();
+        let mut node = &self.spans;
+        for raw in pointer
+            .strip_prefix('/')
+            .unwrap_or(pointer)
+            .split('/')
+            .filter(|s| !s.is_empty())
+        {
+            let seg = raw.replace("~1", "/").replace("~0", "~");
+            node = match node {
+                SpanNode::Map(_, e) => &e.iter().find(|(k, _, _)| *k == seg)?.2,
+                SpanNode::Seq(_, items) => items.get(seg.parse::<usize>().ok()?)?,
+                SpanNode::Leaf(_) => return None,
+            };
+        }
+        Some(ParsedDoc {
+            value,
+            spans: node.clone(),
+        })
+    }
+
     /// A short range standing for the node at `pointer`: the key naming it when it is a mapping
     /// entry, else a mapping's first key, else the node itself. Used where a whole block is at
     /// fault (a required key missing) and underlining all of it would drown the message.

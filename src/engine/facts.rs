@@ -1,0 +1,1700 @@
+//! Derived facts (`schemas/facts.schema.json`, CHECKPOINTS §2): computed once per workspace, in
+//! time linear in its size, and exposed to rules as [`Node`]s.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use minijinja::value::Value;
+use serde_json::{Map, Value as Json};
+
+use super::dates;
+use super::node::{Derived, Missing, Node, Owner};
+use super::shapes::Shapes;
+use super::tri::Tri;
+use crate::model::{Kind, Location, NodeRef, Workspace};
+use crate::reference::Reference;
+
+/// Data categories that are images, video or audio of people (CHECKPOINTS §2.1), with their
+/// subcategories.
+const MEDIA: &[&str] = &[
+    "user.content.image",
+    "user.content.video",
+    "user.content.audio",
+    "user.content.self_image",
+    "user.sensor.home",
+    "user.biometric.face",
+    "user.biometric.voice",
+];
+
+/// `biometric_use` values under which biometric categories are Art. 9 data (Art. 4(14)).
+const BIOMETRIC_PROCESSING: &[&str] = &["identification", "authentication", "categorisation"];
+
+/// A subject the rules evaluate: its kind, id, where it is written, and its node.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub kind: &'static str,
+    pub id: String,
+    pub location: Location,
+    pub node: Arc<Node>,
+    /// For flows and legs: the activity, for `activity`, `notice` and `consent` in the context.
+    pub activity: Option<usize>,
+}
+
+/// Every subject with its facts, and the context shared by all rules.
+pub struct FactBase {
+    pub subjects: BTreeMap<&'static str, Vec<Subject>>,
+    pub controller: Value,
+    /// The top-level sections (absent ones are empty nodes).
+    pub sections: BTreeMap<&'static str, Value>,
+    /// Per activity: its effective notice, and its consent node (or none).
+    pub activity_notice: Vec<Value>,
+    pub activity_consent: Vec<Value>,
+    /// Every element node by id, for `lookup(id)`.
+    pub by_id: HashMap<String, Value>,
+    /// The report date, days since 1970-01-01.
+    pub today: i64,
+}
+
+fn miss(kind: &str, id: &str, path: &str) -> Missing {
+    Missing {
+        kind: kind.to_string(),
+        id: id.to_string(),
+        path: path.to_string(),
+    }
+}
+
+fn get<'a>(raw: &'a Map<String, Json>, path: &str) -> Option<&'a Json> {
+    let mut cur: Option<&Json> = None;
+    let mut map = raw;
+    for (i, seg) in path.split('.').enumerate() {
+        if i > 0 {
+            map = cur?.as_object()?;
+        }
+        cur = map.get(seg);
+    }
+    cur
+}
+
+fn get_bool(raw: &Map<String, Json>, path: &str) -> Option<bool> {
+    get(raw, path).and_then(Json::as_bool)
+}
+
+fn get_str<'a>(raw: &'a Map<String, Json>, path: &str) -> Option<&'a str> {
+    get(raw, path).and_then(Json::as_str)
+}
+
+/// A stated boolean as a three-valued fact; absent is unknown.
+fn tri_bool(raw: &Map<String, Json>, path: &str, kind: &str, id: &str) -> Tri {
+    match get_bool(raw, path) {
+        Some(b) => Tri::from_bool(b),
+        None => Tri::unknown(miss(kind, id, path)),
+    }
+}
+
+fn derived_tri(t: Tri) -> Derived {
+    match t {
+        Tri::True => Derived::known(true),
+        Tri::False => Derived::known(false),
+        Tri::Unknown(m) => Derived::unknown(m),
+    }
+}
+
+/// Key-by-key overlay of `over` on `base` (lists replaced whole).
+fn overlay(base: Option<&Json>, over: Option<&Json>) -> Json {
+    let mut out = base.and_then(Json::as_object).cloned().unwrap_or_default();
+    if let Some(o) = over.and_then(Json::as_object) {
+        for (k, v) in o {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Json::Object(out)
+}
+
+fn ids(list: impl IntoIterator<Item = impl Into<String>>) -> Value {
+    Value::from(
+        list.into_iter()
+            .map(|s| Value::from(s.into()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Which organisation an id stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Org {
+    Controller,
+    Party(usize),
+}
+
+struct Ctx<'a> {
+    ws: &'a Workspace,
+    reference: &'a Reference,
+    today: i64,
+    controller_id: String,
+}
+
+impl Ctx<'_> {
+    fn org_of(&self, r: NodeRef) -> Option<Org> {
+        match r.kind {
+            Kind::Controller => Some(Org::Controller),
+            Kind::Party => Some(Org::Party(r.index)),
+            Kind::System => {
+                let op = self.ws.systems[r.index].data.operator?;
+                self.org_of(op)
+            }
+            _ => None,
+        }
+    }
+
+    fn org_id(&self, o: Org) -> String {
+        match o {
+            Org::Controller => self.controller_id.clone(),
+            Org::Party(i) => self.ws.parties[i].id.clone(),
+        }
+    }
+
+    fn org_country(&self, o: Org) -> Result<String, Missing> {
+        match o {
+            Org::Controller => self
+                .ws
+                .controller
+                .as_ref()
+                .and_then(|c| c.data.country.clone())
+                .ok_or_else(|| miss("controller", &self.controller_id, "country")),
+            Org::Party(i) => {
+                let p = &self.ws.parties[i];
+                p.data
+                    .country
+                    .clone()
+                    .ok_or_else(|| miss("party", &p.id, "country"))
+            }
+        }
+    }
+
+    /// Whether the GDPR applies to the controller's processing (Art. 3).
+    fn gdpr_applies(&self) -> Tri {
+        let Some(c) = &self.ws.controller else {
+            return Tri::unknown(miss("controller", "controller", "eea_establishment"));
+        };
+        let est = tri_bool(&c.raw, "eea_establishment", "controller", &c.id);
+        let targets = tri_bool(&c.raw, "targets_eea", "controller", &c.id);
+        est.or(targets)
+    }
+
+    fn is_eea(&self, country: &str) -> bool {
+        self.reference.is_eea(country)
+    }
+
+    /// Adequacy of `country` for a recipient party (CHECKPOINTS §2.2).
+    fn adequacy(&self, country: Option<&str>, importer: Option<usize>, hr: &Tri) -> (Json, Tri) {
+        let Some(country) = country else {
+            return (
+                serde_json::json!({"listed": null, "decision": null, "scope": null, "in_scope": null}),
+                Tri::Unknown(Vec::new()),
+            );
+        };
+        let decision = self.reference.adequacy.iter().find(|d| {
+            d.country == country
+                && d.status == "in_force"
+                && d.adopted
+                    .as_deref()
+                    .and_then(|a| dates::day_range(&Json::String(a.to_string())))
+                    .is_none_or(|(start, _)| start <= self.today)
+                && d.expires
+                    .as_deref()
+                    .and_then(|e| dates::day_range(&Json::String(e.to_string())))
+                    .is_none_or(|(_, end)| end >= self.today)
+        });
+        let in_scope = match decision {
+            None => Tri::False,
+            Some(d) => match d.scope.as_str() {
+                "dpf_certified" => match importer {
+                    None => Tri::False,
+                    Some(i) => {
+                        let p = &self.ws.parties[i];
+                        let cert = tri_bool(&p.raw, "dpf_certified", "party", &p.id);
+                        let scope = match (p.data.dpf_scope.as_deref(), hr) {
+                            (Some("both"), _) => Tri::True,
+                            (Some(s), Tri::True) => Tri::from_bool(s == "hr"),
+                            (Some(s), Tri::False) => Tri::from_bool(s == "non_hr"),
+                            (Some(_), Tri::Unknown(m)) => Tri::Unknown(m.clone()),
+                            (None, _) => Tri::unknown(miss("party", &p.id, "dpf_scope")),
+                        };
+                        cert.and(scope)
+                    }
+                },
+                "commercial" | "private_sector_supplementary_rules" => match importer {
+                    None => Tri::True,
+                    Some(i) => {
+                        let p = &self.ws.parties[i];
+                        match p.data.role.as_deref() {
+                            Some(r) => Tri::from_bool(r != "public_authority"),
+                            None => Tri::unknown(miss("party", &p.id, "role")),
+                        }
+                    }
+                },
+                _ => Tri::True,
+            },
+        };
+        let json = serde_json::json!({
+            "listed": decision.is_some(),
+            "decision": decision.and_then(|d| d.decision.clone()),
+            "scope": decision.map(|d| d.scope.clone()),
+            "in_scope": in_scope.decided(),
+        });
+        (json, in_scope)
+    }
+
+    /// Art. 9 kinds, criminal, highly personal, media, location, children over data categories.
+    fn classify(&self, data: &[String], biometric_use: Option<&str>, activity_id: &str) -> Classes {
+        let mut c = Classes::default();
+        let mut special = BTreeSet::new();
+        let mut biometric_pending = false;
+        for cat in data {
+            if let Some(flags) = self.ws.category_flags(cat) {
+                if let Some(s) = flags.special {
+                    if s == "biometric" {
+                        match biometric_use {
+                            Some(u) if BIOMETRIC_PROCESSING.contains(&u) => {
+                                special.insert(s);
+                            }
+                            Some(_) => {}
+                            None => biometric_pending = true,
+                        }
+                    } else {
+                        special.insert(s);
+                    }
+                }
+                c.criminal |= flags.art10;
+                c.highly_personal |= flags.highly_personal;
+            }
+            c.media |= MEDIA
+                .iter()
+                .any(|m| cat == m || cat.starts_with(&format!("{m}.")));
+            c.location |= cat == "user.location" || cat.starts_with("user.location.");
+            c.children |= cat == "user.childrens" || cat.starts_with("user.childrens.");
+        }
+        c.special = special.into_iter().collect();
+        if biometric_pending {
+            c.special_missing = vec![miss("activity", activity_id, "biometric_use")];
+        }
+        c
+    }
+}
+
+#[derive(Default, Clone)]
+struct Classes {
+    special: Vec<String>,
+    /// Non-empty when biometric categories are carried but `biometric_use` is not stated.
+    special_missing: Vec<Missing>,
+    criminal: bool,
+    highly_personal: bool,
+    media: bool,
+    location: bool,
+    children: bool,
+}
+
+/// Plain facts of a flow, before nodes are built.
+struct FlowFacts {
+    exporter: Option<Org>,
+    recipient: Result<Option<usize>, Missing>,
+    country: Result<String, Vec<Missing>>,
+    classes: Classes,
+    subject_ids: Result<Vec<String>, Missing>,
+    hr: Tri,
+    chain: Vec<usize>,
+    transfer: Json,
+}
+
+/// A candidate hop: id, exporter, importer, destination, tool, whether it is the flow's own.
+type Hop = (String, Org, usize, Result<String, Vec<Missing>>, Json, bool);
+
+/// A leg (transfer subject) before its node is built.
+struct Leg {
+    id: String,
+    flow: usize,
+    exporter: Org,
+    importer: usize,
+    country: String,
+    onward: bool,
+    access: String,
+    tool: Json,
+    adequacy: Json,
+    in_scope: Tri,
+}
+
+/// Computes every fact of the workspace.
+pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
+    let shapes = Shapes::get();
+    let controller_id = ws
+        .controller
+        .as_ref()
+        .map(|c| c.id.clone())
+        .unwrap_or_else(|| "controller".to_string());
+    let cx = Ctx {
+        ws,
+        reference,
+        today,
+        controller_id: controller_id.clone(),
+    };
+    let mut fb = FactBase {
+        subjects: BTreeMap::new(),
+        controller: Value::from(()),
+        sections: BTreeMap::new(),
+        activity_notice: Vec::new(),
+        activity_consent: Vec::new(),
+        by_id: HashMap::new(),
+        today,
+    };
+
+    // Sections.
+    let section_node = |name: &'static str, raw: Option<&Map<String, Json>>| -> Value {
+        let mut node = Node::element(
+            Owner {
+                kind: Kind::Controller,
+                kind_name: "section",
+                id: name.to_string(),
+            },
+            shapes.of(name),
+            raw.map(|m| Json::Object(m.clone())).unwrap_or(Json::Null),
+            BTreeMap::new(),
+        );
+        if raw.is_none() {
+            // Reads inside an absent section are missing facts; the section itself is falsy.
+            node.pointer = "/absent".to_string();
+        }
+        Value::from_object(node)
+    };
+    for (name, sec) in [
+        ("notice", &ws.notice),
+        ("rights", &ws.rights),
+        ("security", &ws.security),
+        ("records", &ws.records),
+    ] {
+        fb.sections
+            .insert(name, section_node(name, sec.as_ref().map(|s| &s.raw)));
+    }
+
+    // Who receives what, and each system's flows (one pass over the flows).
+    let mut party_receives: Vec<Vec<String>> = vec![Vec::new(); ws.parties.len()];
+    let mut system_flows: Vec<Vec<String>> = vec![Vec::new(); ws.systems.len()];
+    let mut flow_facts: Vec<FlowFacts> = Vec::with_capacity(ws.flows.len());
+    for f in &ws.flows {
+        let act = f.data.activity_ref.map(|r| &ws.activities[r.index]);
+        let act_id = act.map(|a| a.id.as_str()).unwrap_or("");
+        let from = f.data.from_ref;
+        let to = f.data.to_ref;
+        for r in [from, to].into_iter().flatten() {
+            if r.kind == Kind::System {
+                system_flows[r.index].push(f.id.clone());
+            }
+        }
+        let recipient: Result<Option<usize>, Missing> = match to {
+            Some(NodeRef {
+                kind: Kind::Party,
+                index,
+            }) => Ok(Some(index)),
+            Some(NodeRef {
+                kind: Kind::System,
+                index,
+            }) => {
+                let sys = &ws.systems[index];
+                match sys.data.operator {
+                    Some(op) => Ok(match cx.org_of(op) {
+                        Some(Org::Party(p)) => Some(p),
+                        _ => None,
+                    }),
+                    None => Err(miss("system", &sys.id, "operated_by")),
+                }
+            }
+            _ => Ok(None),
+        };
+        if let Ok(Some(p)) = recipient {
+            party_receives[p].push(f.id.clone());
+        }
+        let exporter = match from {
+            Some(NodeRef {
+                kind: Kind::DataSubject,
+                ..
+            }) => Some(Org::Controller),
+            Some(r) => cx.org_of(r),
+            None => None,
+        };
+        let receiving_org: Result<Org, Missing> = match &recipient {
+            Ok(Some(p)) => Ok(Org::Party(*p)),
+            Ok(None) => Ok(Org::Controller),
+            Err(m) => Err(m.clone()),
+        };
+        let system_country = match to {
+            Some(NodeRef {
+                kind: Kind::System,
+                index,
+            }) => ws.systems[index].data.country.clone(),
+            _ => None,
+        };
+        let country = if f.data.access == "copy" && system_country.is_some() {
+            Ok(system_country.unwrap_or_default())
+        } else {
+            match &receiving_org {
+                Ok(o) => cx.org_country(*o).map_err(|m| {
+                    let mut ms = vec![m];
+                    if let (
+                        Some(NodeRef {
+                            kind: Kind::System,
+                            index,
+                        }),
+                        "copy",
+                    ) = (to, f.data.access.as_str())
+                    {
+                        ms.push(miss("system", &ws.systems[index].id, "country"));
+                    }
+                    ms
+                }),
+                Err(m) => Err(vec![m.clone()]),
+            }
+        };
+        let classes = cx.classify(
+            &f.data.data,
+            act.and_then(|a| a.data.biometric_use.as_deref()),
+            act_id,
+        );
+        let mut subject_ids = f.data.subjects.clone();
+        if let Some(NodeRef {
+            kind: Kind::DataSubject,
+            index,
+        }) = from
+        {
+            let id = ws.data_subjects[index].id.clone();
+            if !subject_ids.contains(&id) {
+                subject_ids.push(id);
+            }
+        }
+        let subject_ids = if subject_ids.is_empty() {
+            Err(miss("flow", &f.id, "subjects"))
+        } else {
+            Ok(subject_ids)
+        };
+        let hr = match &subject_ids {
+            Ok(list) => Tri::any(list.iter().filter_map(|s| ws.lookup(s)).map(|r| {
+                let ds = &ws.data_subjects[r.index];
+                match ds.data.category.as_deref() {
+                    Some(c) => Tri::from_bool(matches!(c, "employee" | "worker")),
+                    None => Tri::unknown(miss("data_subject", &ds.id, "category")),
+                }
+            })),
+            Err(m) => Tri::unknown(m.clone()),
+        };
+        let chain = match recipient {
+            Ok(Some(p)) => ws
+                .chain(&ws.parties[p].id)
+                .iter()
+                .filter_map(|e| ws.lookup(&e.id).map(|r| r.index))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let party_transfer = match recipient {
+            Ok(Some(p)) => ws.parties[p].raw.get("transfer"),
+            _ => None,
+        };
+        let transfer = overlay(party_transfer, f.raw.get("transfer"));
+        flow_facts.push(FlowFacts {
+            exporter,
+            recipient,
+            country,
+            classes,
+            subject_ids,
+            hr,
+            chain,
+            transfer,
+        });
+    }
+
+    // Legs: each flow's own hop and the hops its processor chain implies (CHECKPOINTS §2.3).
+    let gdpr = cx.gdpr_applies();
+    let mut legs: Vec<Leg> = Vec::new();
+    let mut flow_legs: Vec<Vec<usize>> = vec![Vec::new(); ws.flows.len()];
+    let mut flow_is_transfer: Vec<Tri> = Vec::with_capacity(ws.flows.len());
+    // Hops stated by flows themselves: (activity, exporter, importer).
+    let mut own_hops: BTreeSet<(usize, String, usize)> = BTreeSet::new();
+    for (i, f) in ws.flows.iter().enumerate() {
+        let ff = &flow_facts[i];
+        if let (Some(exp), Ok(Some(imp)), Some(a)) =
+            (ff.exporter, &ff.recipient, f.data.activity_ref)
+        {
+            own_hops.insert((a.index, cx.org_id(exp), *imp));
+        }
+    }
+    for (i, f) in ws.flows.iter().enumerate() {
+        let ff = &flow_facts[i];
+        let act = f.data.activity_ref.map(|r| r.index).unwrap_or(0);
+        let mut hops: Vec<Hop> = Vec::new();
+        if let (Some(exp), Ok(Some(imp))) = (ff.exporter, &ff.recipient)
+            && Org::Party(*imp) != exp
+        {
+            hops.push((
+                f.id.clone(),
+                exp,
+                *imp,
+                ff.country.clone(),
+                ff.transfer.clone(),
+                true,
+            ));
+        }
+        // Implied hops along the chain: controller -> P1, Pk-1 -> Pk.
+        for (k, &p) in ff.chain.iter().enumerate() {
+            let exp = if k == 0 {
+                Org::Controller
+            } else {
+                Org::Party(ff.chain[k - 1])
+            };
+            let dup_own = hops.iter().any(|h| h.1 == exp && h.2 == p);
+            let dup_other = own_hops.contains(&(act, cx.org_id(exp), p));
+            if dup_own || dup_other {
+                continue;
+            }
+            let party = &ws.parties[p];
+            let country = party
+                .data
+                .country
+                .clone()
+                .ok_or_else(|| vec![miss("party", &party.id, "country")]);
+            let tool = party
+                .raw
+                .get("transfer")
+                .cloned()
+                .unwrap_or(Json::Object(Map::new()));
+            hops.push((
+                format!("{}/{}", f.id, party.id),
+                exp,
+                p,
+                country,
+                tool,
+                false,
+            ));
+        }
+        let mut flow_transfer = Tri::False;
+        for (id, exp, imp, country, tool, own) in hops {
+            let third = match &country {
+                Ok(c) => Tri::from_bool(!cx.is_eea(c)),
+                Err(m) => Tri::Unknown(m.clone()),
+            };
+            let is_leg = third.and(gdpr.clone());
+            if own {
+                flow_transfer = is_leg.clone();
+            }
+            if !is_leg.is_true() {
+                continue;
+            }
+            let exporter_country = match exp {
+                Org::Party(p) => ws.parties[p].data.country.clone(),
+                Org::Controller => None,
+            };
+            let onward = matches!(exp, Org::Party(_))
+                && exporter_country.as_deref().is_some_and(|c| !cx.is_eea(c));
+            let country = country.unwrap_or_default();
+            let (adequacy, in_scope) = cx.adequacy(Some(&country), Some(imp), &ff.hr);
+            flow_legs[i].push(legs.len());
+            legs.push(Leg {
+                id,
+                flow: i,
+                exporter: exp,
+                importer: imp,
+                country,
+                onward,
+                access: f.data.access.clone(),
+                tool,
+                adequacy,
+                in_scope,
+            });
+        }
+        // A flow to nobody else (the controller's own system) is no transfer.
+        if !matches!(ff.recipient, Ok(Some(_))) {
+            flow_transfer = match &ff.recipient {
+                Err(m) => Tri::unknown(m.clone()),
+                _ => Tri::False,
+            };
+        }
+        flow_is_transfer.push(flow_transfer);
+    }
+
+    // Controller.
+    let mut eea_countries: BTreeSet<String> = BTreeSet::new();
+    for ds in &ws.data_subjects {
+        for c in &ds.data.countries {
+            if c == "EEA" {
+                eea_countries.extend(reference.eea_codes.iter().cloned());
+            } else if reference.is_eea(c) {
+                eea_countries.insert(c.clone());
+            }
+        }
+    }
+    if let Some(c) = &ws.controller {
+        let mut d = BTreeMap::new();
+        d.insert(
+            "eea_subject_countries".into(),
+            Derived::known(ids(eea_countries.iter().cloned())),
+        );
+        let no_est = tri_bool(&c.raw, "eea_establishment", "controller", &c.id).negate();
+        let targets = tri_bool(&c.raw, "targets_eea", "controller", &c.id);
+        d.insert(
+            "art3_2".into(),
+            derived_tri(
+                no_est
+                    .and(targets)
+                    .and(Tri::from_bool(!eea_countries.is_empty())),
+            ),
+        );
+        d.insert("gdpr_applies".into(), derived_tri(gdpr.clone()));
+        let node = Node::element(
+            Owner {
+                kind: Kind::Controller,
+                kind_name: "controller",
+                id: c.id.clone(),
+            },
+            shapes.of("controller"),
+            Json::Object(c.raw.clone()),
+            d,
+        );
+        let v = Value::from_object(node.clone());
+        fb.controller = v.clone();
+        fb.by_id.insert(c.id.clone(), v);
+        push(&mut fb, "controller", &c.id, &c.location, node, None);
+    }
+
+    // Parties.
+    let mut party_nodes: Vec<Value> = Vec::with_capacity(ws.parties.len());
+    for (i, p) in ws.parties.iter().enumerate() {
+        let mut d = BTreeMap::new();
+        d.insert(
+            "receives".into(),
+            Derived::known(ids(party_receives[i].iter().cloned())),
+        );
+        d.insert(
+            "chain".into(),
+            Derived::known(ids(ws.chain(&p.id).iter().map(|e| e.id.clone()))),
+        );
+        let node = Node::element(
+            Owner {
+                kind: Kind::Party,
+                kind_name: "party",
+                id: p.id.clone(),
+            },
+            shapes.of("party"),
+            Json::Object(p.raw.clone()),
+            d,
+        );
+        let v = Value::from_object(node.clone());
+        party_nodes.push(v.clone());
+        fb.by_id.insert(p.id.clone(), v);
+        push(&mut fb, "party", &p.id, &p.location, node, None);
+    }
+
+    // Systems.
+    let top_security = ws.security.as_ref().map(|s| Json::Object(s.raw.clone()));
+    let mut system_nodes: Vec<Value> = Vec::with_capacity(ws.systems.len());
+    for (i, s) in ws.systems.iter().enumerate() {
+        let mut d = BTreeMap::new();
+        d.insert(
+            "flows".into(),
+            Derived::known(ids(system_flows[i].iter().cloned())),
+        );
+        let eff = overlay(top_security.as_ref(), s.raw.get("security"));
+        let sec_node = Node::element(
+            Owner {
+                kind: Kind::System,
+                kind_name: "system",
+                id: s.id.clone(),
+            },
+            shapes.of("security"),
+            eff,
+            BTreeMap::new(),
+        );
+        let mut sec_node = sec_node;
+        sec_node.path = "security".to_string();
+        d.insert(
+            "effective_security".into(),
+            Derived::known(Value::from_object(sec_node)),
+        );
+        let node = Node::element(
+            Owner {
+                kind: Kind::System,
+                kind_name: "system",
+                id: s.id.clone(),
+            },
+            shapes.of("system"),
+            Json::Object(s.raw.clone()),
+            d,
+        );
+        let v = Value::from_object(node.clone());
+        system_nodes.push(v.clone());
+        fb.by_id.insert(s.id.clone(), v);
+        push(&mut fb, "system", &s.id, &s.location, node, None);
+    }
+
+    // Data subjects, breaches.
+    for s in &ws.data_subjects {
+        let node = plain(Kind::DataSubject, "data_subject", &s.id, &s.raw);
+        fb.by_id
+            .insert(s.id.clone(), Value::from_object(node.clone()));
+        push(&mut fb, "data_subject", &s.id, &s.location, node, None);
+    }
+    for b in &ws.breaches {
+        let node = plain(Kind::Breach, "breach", &b.id, &b.raw);
+        fb.by_id
+            .insert(b.id.clone(), Value::from_object(node.clone()));
+        push(&mut fb, "breach", &b.id, &b.location, node, None);
+    }
+
+    // Consents.
+    let mut consent_used_by: Vec<Vec<String>> = vec![Vec::new(); ws.consents.len()];
+    for a in &ws.activities {
+        if let Some(r) = a.data.consent_ref {
+            consent_used_by[r.index].push(a.id.clone());
+        }
+    }
+    let mut consent_nodes: Vec<Value> = Vec::with_capacity(ws.consents.len());
+    for (i, c) in ws.consents.iter().enumerate() {
+        let mut d = BTreeMap::new();
+        d.insert(
+            "used_by".into(),
+            Derived::known(ids(consent_used_by[i].iter().cloned())),
+        );
+        let node = Node::element(
+            Owner {
+                kind: Kind::Consent,
+                kind_name: "consent",
+                id: c.id.clone(),
+            },
+            shapes.of("consent"),
+            Json::Object(c.raw.clone()),
+            d,
+        );
+        let v = Value::from_object(node.clone());
+        consent_nodes.push(v.clone());
+        fb.by_id.insert(c.id.clone(), v);
+        push(&mut fb, "consent", &c.id, &c.location, node, None);
+    }
+
+    // Orders and requests (dates against the report date).
+    for o in &ws.orders {
+        let mut d = BTreeMap::new();
+        let open = match o.data.status.as_deref() {
+            Some(s) => Tri::from_bool(matches!(s, "open" | "contested")),
+            None => Tri::unknown(miss("order", &o.id, "status")),
+        };
+        let deadline = o.raw.get("deadline").and_then(dates::day_range);
+        let past = match deadline {
+            Some(range) => match dates::before(range, (today, today)) {
+                Some(b) => Tri::from_bool(b),
+                None => Tri::unknown(miss("order", &o.id, "deadline")),
+            },
+            None => Tri::unknown(miss("order", &o.id, "deadline")),
+        };
+        let overdue = open.and(past);
+        let days = match (&overdue, deadline) {
+            (Tri::True, Some((_, end))) => Some(today - end),
+            _ => None,
+        };
+        d.insert(
+            "days_overdue".into(),
+            Derived::known(days.map(Value::from).unwrap_or(Value::from(()))),
+        );
+        let penalty = match (days, o.data.penalty_per_day_eur) {
+            (Some(n), Some(p)) => Value::from(n as f64 * p),
+            (Some(_), None) => Value::from(()),
+            _ => Value::from(0.0),
+        };
+        d.insert("penalty_accrued_eur".into(), Derived::known(penalty));
+        d.insert("overdue".into(), derived_tri(overdue));
+        let node = Node::element(
+            Owner {
+                kind: Kind::Order,
+                kind_name: "order",
+                id: o.id.clone(),
+            },
+            shapes.of("order"),
+            Json::Object(o.raw.clone()),
+            d,
+        );
+        fb.by_id
+            .insert(o.id.clone(), Value::from_object(node.clone()));
+        push(&mut fb, "order", &o.id, &o.location, node, None);
+    }
+    for r in &ws.requests {
+        let mut d = BTreeMap::new();
+        let received = r.raw.get("received").and_then(dates::day_range);
+        let answered = r.raw.get("answered");
+        match received {
+            Some((first, last)) => {
+                let (dl_first, dl_last) =
+                    (dates::one_month_after(first), dates::one_month_after(last));
+                d.insert(
+                    "deadline".into(),
+                    if dl_first == dl_last {
+                        Derived::known(dates::format_day(dl_first))
+                    } else {
+                        Derived::unknown(vec![miss("request", &r.id, "received")])
+                    },
+                );
+                let end = match answered {
+                    Some(Json::Null) => Some((today, today)),
+                    Some(v) => dates::day_range(v),
+                    None => None,
+                };
+                let late = match end {
+                    Some(e) => match dates::before((dl_first, dl_last), e) {
+                        Some(b) => Tri::from_bool(b),
+                        None => Tri::unknown(miss("request", &r.id, "answered")),
+                    },
+                    None if today <= dl_first => Tri::False,
+                    None => Tri::unknown(miss("request", &r.id, "answered")),
+                };
+                let days_late = match (&late, end) {
+                    (Tri::True, Some((_, e))) => Value::from(e - dl_last),
+                    _ => Value::from(()),
+                };
+                d.insert("late".into(), derived_tri(late));
+                d.insert("days_late".into(), Derived::known(days_late));
+            }
+            None => {
+                let m = vec![miss("request", &r.id, "received")];
+                d.insert("deadline".into(), Derived::unknown(m.clone()));
+                d.insert("late".into(), Derived::unknown(m));
+                d.insert("days_late".into(), Derived::known(()));
+            }
+        }
+        let node = Node::element(
+            Owner {
+                kind: Kind::Request,
+                kind_name: "request",
+                id: r.id.clone(),
+            },
+            shapes.of("request"),
+            Json::Object(r.raw.clone()),
+            d,
+        );
+        fb.by_id
+            .insert(r.id.clone(), Value::from_object(node.clone()));
+        push(&mut fb, "request", &r.id, &r.location, node, None);
+    }
+
+    // Per activity: the consent relied on and the effective notice.
+    let top_notice = ws.notice.as_ref().map(|n| Json::Object(n.raw.clone()));
+    for a in &ws.activities {
+        fb.activity_consent.push(match a.data.consent_ref {
+            Some(r) => consent_nodes[r.index].clone(),
+            None => Value::from(()),
+        });
+        let eff = overlay(top_notice.as_ref(), a.raw.get("notice"));
+        let stated = top_notice.is_some() || a.raw.get("notice").is_some();
+        let mut n = Node::element(
+            Owner {
+                kind: Kind::Activity,
+                kind_name: "activity",
+                id: a.id.clone(),
+            },
+            shapes.of("notice"),
+            if stated { eff } else { Json::Null },
+            BTreeMap::new(),
+        );
+        n.path = "notice".to_string();
+        if !stated {
+            n.pointer = "/absent".to_string();
+        }
+        fb.activity_notice.push(Value::from_object(n));
+    }
+
+    // Subjects per activity, for the bystander markers (one pass).
+    let mut act_subjects: Vec<BTreeSet<String>> = vec![BTreeSet::new(); ws.activities.len()];
+    for (i, f) in ws.flows.iter().enumerate() {
+        if let (Some(a), Ok(list)) = (f.data.activity_ref, &flow_facts[i].subject_ids) {
+            act_subjects[a.index].extend(list.iter().cloned());
+        }
+    }
+
+    // Flows.
+    let mut flow_nodes: Vec<Value> = Vec::with_capacity(ws.flows.len());
+    let mut activity_flows: Vec<Vec<usize>> = vec![Vec::new(); ws.activities.len()];
+    for (i, f) in ws.flows.iter().enumerate() {
+        let ff = &flow_facts[i];
+        let a_idx = f.data.activity_ref.map(|r| r.index);
+        if let Some(a) = a_idx {
+            activity_flows[a].push(i);
+        }
+        let act = a_idx.map(|a| &ws.activities[a]);
+        let mut d = BTreeMap::new();
+        let (src_kind, src_org) = match f.data.from_ref {
+            Some(r) => (r.kind.name(), cx.org_of(r).map(|o| cx.org_id(o))),
+            None => ("", None),
+        };
+        d.insert(
+            "source".into(),
+            Derived::known(Value::from(minijinja::value::Serde(serde_json::json!({
+                "kind": src_kind, "id": f.data.from, "org": src_org
+            })))),
+        );
+        d.insert(
+            "recipient".into(),
+            match &ff.recipient {
+                Ok(Some(p)) => Derived::known(party_nodes[*p].clone()),
+                Ok(None) => Derived::known(()),
+                Err(m) => Derived::unknown(vec![m.clone()]),
+            },
+        );
+        d.insert(
+            "exporter".into(),
+            Derived::known(
+                ff.exporter
+                    .map(|o| Value::from(cx.org_id(o)))
+                    .unwrap_or(Value::from(())),
+            ),
+        );
+        let (country, third) = match &ff.country {
+            Ok(c) => (Derived::known(c.as_str()), Derived::known(!cx.is_eea(c))),
+            Err(m) => (Derived::unknown(m.clone()), Derived::unknown(m.clone())),
+        };
+        d.insert("country".into(), country);
+        d.insert("third_country".into(), third);
+        d.insert(
+            "is_transfer".into(),
+            derived_tri(flow_is_transfer[i].clone()),
+        );
+        let importer = match ff.recipient {
+            Ok(Some(p)) => Some(p),
+            _ => None,
+        };
+        let (adequacy, in_scope) = cx.adequacy(
+            ff.country.as_ref().ok().map(String::as_str),
+            importer,
+            &ff.hr,
+        );
+        d.insert(
+            "adequacy".into(),
+            Derived {
+                value: Value::from(minijinja::value::Serde(&adequacy)),
+                missing: in_scope.missing().to_vec(),
+            },
+        );
+        let mut tnode = Node::element(
+            Owner {
+                kind: Kind::Flow,
+                kind_name: "flow",
+                id: f.id.clone(),
+            },
+            Arc::new(
+                shapes.of("flow").fields["transfer"]
+                    .nested
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            ff.transfer.clone(),
+            BTreeMap::new(),
+        );
+        tnode.path = "transfer".to_string();
+        d.insert("transfer".into(), Derived::known(Value::from_object(tnode)));
+        d.insert(
+            "special".into(),
+            Derived {
+                value: ids(ff.classes.special.iter().cloned()),
+                missing: ff.classes.special_missing.clone(),
+            },
+        );
+        d.insert("criminal".into(), Derived::known(ff.classes.criminal));
+        d.insert(
+            "highly_personal".into(),
+            Derived::known(ff.classes.highly_personal),
+        );
+        d.insert("media".into(), Derived::known(ff.classes.media));
+        d.insert("location_data".into(), Derived::known(ff.classes.location));
+        d.insert("children_data".into(), Derived::known(ff.classes.children));
+        d.insert(
+            "chain".into(),
+            Derived::known(Value::from(
+                ff.chain
+                    .iter()
+                    .map(|p| party_nodes[*p].clone())
+                    .collect::<Vec<_>>(),
+            )),
+        );
+        d.insert(
+            "subject_ids".into(),
+            match &ff.subject_ids {
+                Ok(list) => Derived::known(ids(list.iter().cloned())),
+                Err(m) => Derived::unknown(vec![m.clone()]),
+            },
+        );
+        d.insert("hr_data".into(), derived_tri(ff.hr.clone()));
+        d.insert(
+            "legs".into(),
+            Derived::known(ids(flow_legs[i].iter().map(|l| legs[*l].id.clone()))),
+        );
+        if let Some(a) = act {
+            let (gaps, gaps_missing) = consent_gaps(&cx, f, ff, a, !flow_legs[i].is_empty());
+            d.insert(
+                "consent_gaps".into(),
+                Derived {
+                    value: ids(gaps),
+                    missing: gaps_missing,
+                },
+            );
+            let (by, by_missing) = bystanders(&cx, ff, a, &act_subjects[a_idx.unwrap_or(0)]);
+            d.insert(
+                "bystanders".into(),
+                Derived {
+                    value: ids(by),
+                    missing: by_missing,
+                },
+            );
+        }
+        let node = Node::element(
+            Owner {
+                kind: Kind::Flow,
+                kind_name: "flow",
+                id: f.id.clone(),
+            },
+            shapes.of("flow"),
+            Json::Object(f.raw.clone()),
+            d,
+        );
+        let v = Value::from_object(node.clone());
+        flow_nodes.push(v.clone());
+        fb.by_id.insert(f.id.clone(), v);
+        push(&mut fb, "flow", &f.id, &f.location, node, a_idx);
+    }
+
+    // Legs.
+    let mut leg_nodes: Vec<Value> = Vec::with_capacity(legs.len());
+    let mut activity_legs: Vec<Vec<usize>> = vec![Vec::new(); ws.activities.len()];
+    for (li, leg) in legs.iter().enumerate() {
+        let f = &ws.flows[leg.flow];
+        let ff = &flow_facts[leg.flow];
+        let a_idx = f.data.activity_ref.map(|r| r.index);
+        if let Some(a) = a_idx {
+            activity_legs[a].push(li);
+        }
+        let mut d = BTreeMap::new();
+        d.insert("id".into(), Derived::known(leg.id.as_str()));
+        d.insert("flow".into(), Derived::known(f.id.as_str()));
+        d.insert("activity".into(), Derived::known(f.data.activity.as_str()));
+        let exporter = match leg.exporter {
+            Org::Party(p) => party_nodes[p].clone(),
+            Org::Controller => {
+                // The controller in a party's shape: party-only keys read as none, not missing.
+                let raw = ws
+                    .controller
+                    .as_ref()
+                    .map(|c| Json::Object(c.raw.clone()))
+                    .unwrap_or(Json::Object(Map::new()));
+                let mut n = Node::element(
+                    Owner {
+                        kind: Kind::Controller,
+                        kind_name: "controller",
+                        id: controller_id.clone(),
+                    },
+                    shapes.of("party"),
+                    raw,
+                    BTreeMap::new(),
+                );
+                n.record = false;
+                Value::from_object(n)
+            }
+        };
+        d.insert("exporter".into(), Derived::known(exporter));
+        d.insert(
+            "importer".into(),
+            Derived::known(party_nodes[leg.importer].clone()),
+        );
+        d.insert("country".into(), Derived::known(leg.country.as_str()));
+        d.insert(
+            "leg".into(),
+            Derived::known(if leg.onward { "onward" } else { "initial" }),
+        );
+        d.insert("access".into(), Derived::known(leg.access.as_str()));
+        d.insert(
+            "data".into(),
+            Derived::known(ids(f.data.data.iter().cloned())),
+        );
+        d.insert(
+            "subject_ids".into(),
+            match &ff.subject_ids {
+                Ok(list) => Derived::known(ids(list.iter().cloned())),
+                Err(m) => Derived::unknown(vec![m.clone()]),
+            },
+        );
+        d.insert(
+            "special".into(),
+            Derived {
+                value: ids(ff.classes.special.iter().cloned()),
+                missing: ff.classes.special_missing.clone(),
+            },
+        );
+        d.insert("hr_data".into(), derived_tri(ff.hr.clone()));
+        d.insert(
+            "adequacy".into(),
+            Derived {
+                value: Value::from(minijinja::value::Serde(&leg.adequacy)),
+                missing: leg.in_scope.missing().to_vec(),
+            },
+        );
+        // The tool: stated keys as they are, absent ones missing on the flow (own hop) or the
+        // importer (implied hop), where the user would state them.
+        let (tool_kind, tool_id, prefix) = if leg.id == f.id {
+            ("flow", f.id.clone(), "transfer")
+        } else {
+            ("party", ws.parties[leg.importer].id.clone(), "transfer")
+        };
+        for key in [
+            "mechanism",
+            "derogation",
+            "systematic",
+            "tia",
+            "supplementary_measures",
+            "importer_subject_to_access_law",
+            "readable_by_importer",
+        ] {
+            let v = leg.tool.get(key);
+            d.insert(
+                key.into(),
+                match v {
+                    Some(v) => Derived::known(Value::from(minijinja::value::Serde(v))),
+                    None if key == "supplementary_measures" => {
+                        Derived::known(Value::from(Vec::<Value>::new()))
+                    }
+                    None => Derived::unknown(vec![miss(
+                        tool_kind,
+                        &tool_id,
+                        &format!("{prefix}.{key}"),
+                    )]),
+                },
+            );
+        }
+        let node = Node::element(
+            Owner {
+                kind: Kind::Flow,
+                kind_name: "transfer",
+                id: leg.id.clone(),
+            },
+            shapes.of("transfer"),
+            Json::Object(Map::new()),
+            d,
+        );
+        leg_nodes.push(Value::from_object(node.clone()));
+        push(&mut fb, "transfer", &leg.id, &f.location, node, a_idx);
+    }
+
+    // Activities.
+    for (ai, a) in ws.activities.iter().enumerate() {
+        let d = activity_facts(
+            &cx,
+            ai,
+            &activity_flows[ai],
+            &activity_legs[ai],
+            &flow_facts,
+            &flow_nodes,
+            &leg_nodes,
+            &system_nodes,
+        );
+        let node = Node::element(
+            Owner {
+                kind: Kind::Activity,
+                kind_name: "activity",
+                id: a.id.clone(),
+            },
+            shapes.of("activity"),
+            Json::Object(a.raw.clone()),
+            d,
+        );
+        fb.by_id
+            .insert(a.id.clone(), Value::from_object(node.clone()));
+        push(&mut fb, "activity", &a.id, &a.location, node, Some(ai));
+    }
+    fb
+}
+
+fn plain(kind: Kind, name: &'static str, id: &str, raw: &Map<String, Json>) -> Node {
+    Node::element(
+        Owner {
+            kind,
+            kind_name: name,
+            id: id.to_string(),
+        },
+        Shapes::get().of(name),
+        Json::Object(raw.clone()),
+        BTreeMap::new(),
+    )
+}
+
+fn push(
+    fb: &mut FactBase,
+    kind: &'static str,
+    id: &str,
+    location: &Location,
+    node: Node,
+    activity: Option<usize>,
+) {
+    fb.subjects.entry(kind).or_default().push(Subject {
+        kind,
+        id: id.to_string(),
+        location: location.clone(),
+        node: Arc::new(node),
+        activity,
+    });
+}
+
+fn relies_on_consent(a: &crate::model::Element<crate::model::Activity>) -> bool {
+    a.data.legal_basis.as_deref() == Some("consent")
+        || a.data.art9_condition.as_deref() == Some("explicit_consent")
+}
+
+/// What the consent does not cover on this flow (CHECKPOINTS §2.2 `consent_gaps`).
+fn consent_gaps(
+    cx: &Ctx<'_>,
+    f: &crate::model::Element<crate::model::Flow>,
+    ff: &FlowFacts,
+    a: &crate::model::Element<crate::model::Activity>,
+    yields_leg: bool,
+) -> (Vec<String>, Vec<Missing>) {
+    let mut gaps = Vec::new();
+    let mut missing = Vec::new();
+    if !relies_on_consent(a) {
+        return (gaps, missing);
+    }
+    let Some(cref) = a.data.consent_ref else {
+        return (gaps, vec![miss("activity", &a.id, "consent")]);
+    };
+    let c = &cx.ws.consents[cref.index];
+    let mut check = |item: String, applies: Tri, covered: Tri| match applies.and(covered.negate()) {
+        Tri::True => gaps.push(item),
+        Tri::False => {}
+        Tri::Unknown(m) => missing.extend(m),
+    };
+    let list_has = |key: &str, id: &str| -> Tri {
+        match c.raw.get(key).and_then(Json::as_array) {
+            Some(l) => Tri::from_bool(l.iter().any(|v| v.as_str() == Some(id))),
+            None => Tri::unknown(miss("consent", &c.id, key)),
+        }
+    };
+    check("purpose".into(), Tri::True, list_has("purposes", &a.id));
+    if let Ok(Some(p)) = ff.recipient {
+        let pid = &cx.ws.parties[p].id;
+        check(
+            format!("recipient:{pid}"),
+            Tri::True,
+            list_has("recipients", pid),
+        );
+    }
+    let covers = |key: &str| tri_bool(&c.raw, &format!("covers.{key}"), "consent", &c.id);
+    let reviewed = f.data.access == "human_review" && matches!(ff.recipient, Ok(Some(_)))
+        || get_bool(&a.raw, "human_review.performed") == Some(true)
+            && get_str(&a.raw, "human_review.by").is_some_and(|b| b != "employee");
+    if reviewed {
+        check("human_review".into(), Tri::True, covers("human_review"));
+    }
+    if a.data.purpose_category.as_deref() == Some("ai_training") {
+        check("ai_training".into(), Tri::True, covers("ai_training"));
+    }
+    if yields_leg {
+        check(
+            "transfer".into(),
+            Tri::True,
+            covers("third_country_transfer"),
+        );
+    }
+    let special = if ff.classes.special.is_empty() {
+        if ff.classes.special_missing.is_empty() {
+            Tri::False
+        } else {
+            Tri::Unknown(ff.classes.special_missing.clone())
+        }
+    } else {
+        Tri::True
+    };
+    check(
+        "special_categories".into(),
+        special,
+        covers("special_categories"),
+    );
+    if let Ok(subjects) = &ff.subject_ids {
+        for s in subjects {
+            check(format!("subject:{s}"), Tri::True, list_has("subjects", s));
+        }
+    }
+    (gaps, missing)
+}
+
+/// People on the flow who neither consented nor were informed (CHECKPOINTS §2.2 `bystanders`).
+fn bystanders(
+    cx: &Ctx<'_>,
+    ff: &FlowFacts,
+    a: &crate::model::Element<crate::model::Activity>,
+    activity_subjects: &BTreeSet<String>,
+) -> (Vec<String>, Vec<Missing>) {
+    let ws = cx.ws;
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    let consent = if relies_on_consent(a) {
+        a.data.consent_ref.map(|r| &ws.consents[r.index])
+    } else {
+        None
+    };
+    if relies_on_consent(a) && consent.is_none() {
+        missing.push(miss("activity", &a.id, "consent"));
+    }
+    if let Ok(subjects) = &ff.subject_ids {
+        for s in subjects {
+            let Some(r) = ws.lookup(s) else { continue };
+            let ds = &ws.data_subjects[r.index];
+            let consented = match consent {
+                Some(c) => match c.raw.get("subjects").and_then(Json::as_array) {
+                    Some(l) => Tri::from_bool(l.iter().any(|v| v.as_str() == Some(s))),
+                    None => Tri::unknown(miss("consent", &c.id, "subjects")),
+                },
+                None => Tri::False,
+            };
+            let by = if consent.is_some() {
+                consented.negate()
+            } else {
+                match ds.data.informed {
+                    Some(i) => Tri::from_bool(!i),
+                    None => Tri::unknown(miss("data_subject", &ds.id, "informed")),
+                }
+            };
+            match by {
+                Tri::True => out.push(s.clone()),
+                Tri::False => {}
+                Tri::Unknown(m) => missing.extend(m),
+            }
+        }
+    } else if let Err(m) = &ff.subject_ids {
+        missing.push(m.clone());
+    }
+    if get_bool(&a.raw, "collection.captures_non_users") == Some(true) {
+        let declared = activity_subjects.iter().any(|s| {
+            ws.lookup(s)
+                .map(|r| &ws.data_subjects[r.index])
+                .and_then(|d| d.data.category.as_deref())
+                .is_some_and(|c| matches!(c, "bystander" | "visitor" | "public"))
+        });
+        if !declared {
+            out.push("undeclared-non-users".into());
+        }
+    }
+    (out, missing)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn activity_facts(
+    cx: &Ctx<'_>,
+    ai: usize,
+    flows: &[usize],
+    legs: &[usize],
+    flow_facts: &[FlowFacts],
+    flow_nodes: &[Value],
+    leg_nodes: &[Value],
+    system_nodes: &[Value],
+) -> BTreeMap<String, Derived> {
+    let ws = cx.ws;
+    let a = &ws.activities[ai];
+    let raw = &a.raw;
+    let id = a.id.as_str();
+    let mut d = BTreeMap::new();
+    let mut subjects: BTreeSet<String> = BTreeSet::new();
+    let mut systems: BTreeSet<usize> = BTreeSet::new();
+    let mut source_systems: BTreeSet<usize> = BTreeSet::new();
+    let mut recipients: BTreeSet<String> = BTreeSet::new();
+    let mut special: BTreeSet<String> = BTreeSet::new();
+    let mut special_missing: Vec<Missing> = Vec::new();
+    let (mut criminal, mut hp, mut media, mut location, mut children_data, mut hr_access) =
+        (false, false, false, false, false, false);
+    let mut from_subject = false;
+    let mut from_indirect_party = false;
+    for &fi in flows {
+        let f = &ws.flows[fi];
+        let ff = &flow_facts[fi];
+        if let Ok(list) = &ff.subject_ids {
+            subjects.extend(list.iter().cloned());
+        }
+        for (r, is_source) in [(f.data.from_ref, true), (f.data.to_ref, false)] {
+            match r {
+                Some(NodeRef {
+                    kind: Kind::System,
+                    index,
+                }) => {
+                    systems.insert(index);
+                    if is_source {
+                        source_systems.insert(index);
+                        if ws.systems[index].data.kind.as_deref() == Some("crawler") {
+                            from_indirect_party = true;
+                        }
+                    }
+                }
+                Some(NodeRef {
+                    kind: Kind::DataSubject,
+                    ..
+                }) if is_source => from_subject = true,
+                Some(NodeRef {
+                    kind: Kind::Party,
+                    index,
+                }) if is_source => {
+                    if matches!(
+                        ws.parties[index].data.role.as_deref(),
+                        Some("source" | "controller" | "joint_controller" | "public_authority")
+                    ) {
+                        from_indirect_party = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for &p in &ff.chain {
+            recipients.insert(ws.parties[p].id.clone());
+        }
+        special.extend(ff.classes.special.iter().cloned());
+        special_missing.extend(ff.classes.special_missing.iter().cloned());
+        criminal |= ff.classes.criminal;
+        hp |= ff.classes.highly_personal;
+        media |= ff.classes.media;
+        location |= ff.classes.location;
+        children_data |= ff.classes.children;
+        hr_access |= f.data.access == "human_review";
+    }
+    special_missing.sort();
+    special_missing.dedup();
+    d.insert(
+        "flows".into(),
+        Derived::known(Value::from(
+            flows
+                .iter()
+                .map(|i| flow_nodes[*i].clone())
+                .collect::<Vec<_>>(),
+        )),
+    );
+    d.insert(
+        "subjects".into(),
+        Derived::known(ids(subjects.iter().cloned())),
+    );
+    d.insert(
+        "systems".into(),
+        Derived::known(Value::from(
+            systems
+                .iter()
+                .map(|i| system_nodes[*i].clone())
+                .collect::<Vec<_>>(),
+        )),
+    );
+    d.insert(
+        "source_systems".into(),
+        Derived::known(Value::from(
+            source_systems
+                .iter()
+                .map(|i| system_nodes[*i].clone())
+                .collect::<Vec<_>>(),
+        )),
+    );
+    d.insert(
+        "recipients".into(),
+        Derived::known(ids(recipients.iter().cloned())),
+    );
+    d.insert(
+        "transfers".into(),
+        Derived::known(Value::from(
+            legs.iter()
+                .map(|i| leg_nodes[*i].clone())
+                .collect::<Vec<_>>(),
+        )),
+    );
+    d.insert(
+        "special".into(),
+        Derived {
+            value: ids(special.iter().cloned()),
+            missing: special_missing.clone(),
+        },
+    );
+    d.insert("criminal".into(), Derived::known(criminal));
+    d.insert("highly_personal".into(), Derived::known(hp));
+    d.insert("media".into(), Derived::known(media));
+    d.insert("location_data".into(), Derived::known(location));
+    d.insert("human_review_access".into(), Derived::known(hr_access));
+
+    // Children.
+    let mut child_subject = Tri::False;
+    for s in &subjects {
+        let Some(r) = ws.lookup(s) else { continue };
+        let ds = &ws.data_subjects[r.index];
+        let is_child = match (ds.data.category.as_deref(), ds.data.min_age) {
+            (Some("child"), _) => Tri::True,
+            (_, Some(age)) if age < 18 => Tri::True,
+            (Some("student"), Some(age)) => Tri::from_bool(age < 18),
+            (Some("student"), None) => Tri::True,
+            _ => Tri::False,
+        };
+        child_subject = child_subject.or(is_child);
+    }
+    let children_block = raw.get("children").and_then(Json::as_object);
+    let flags = match children_block {
+        None => Tri::False,
+        Some(c) => {
+            let directed = match c.get("directed_at_children").and_then(Json::as_bool) {
+                Some(b) => Tri::from_bool(b),
+                None => Tri::unknown(miss("activity", id, "children.directed_at_children")),
+            };
+            let likely = match c.get("likely_accessed").and_then(Json::as_bool) {
+                Some(b) => Tri::from_bool(b),
+                None => Tri::unknown(miss("activity", id, "children.likely_accessed")),
+            };
+            directed.or(likely)
+        }
+    };
+    let children = child_subject.or(Tri::from_bool(children_data)).or(flags);
+    d.insert("children_involved".into(), derived_tri(children.clone()));
+
+    let channel = get_str(raw, "collection.channel");
+    let direct = channel.is_some_and(|c| {
+        matches!(
+            c,
+            "device" | "app" | "web" | "cctv" | "microphone" | "manual"
+        )
+    }) || from_subject;
+    let captures = get_bool(raw, "collection.captures_non_users") == Some(true);
+    let indirect = channel.is_some_and(|c| matches!(c, "scraping" | "partner"))
+        || from_indirect_party
+        || captures;
+    d.insert("direct".into(), Derived::known(direct));
+    d.insert("indirect".into(), Derived::known(indirect));
+
+    // WP248 criteria.
+    let t = |path: &str| tri_bool(raw, path, "activity", id);
+    let purpose = a.data.purpose_category.as_deref();
+    let purpose_tri = |values: &[&str]| match purpose {
+        Some(p) => Tri::from_bool(values.contains(&p)),
+        None => Tri::unknown(miss("activity", id, "purpose_category")),
+    };
+    let sensing = source_systems.iter().any(|&s| {
+        ws.systems[s].data.sensors.iter().any(|x| {
+            matches!(
+                x.as_str(),
+                "camera" | "microphone" | "location" | "lidar" | "biometric_scanner"
+            )
+        })
+    });
+    let special_tri = if !special.is_empty() {
+        Tri::True
+    } else if special_missing.is_empty() {
+        Tri::False
+    } else {
+        Tri::Unknown(special_missing.clone())
+    };
+    let automated = if raw.get("automated_decision").is_some() {
+        t("automated_decision.significant_effect")
+    } else {
+        Tri::False
+    };
+    let biometric = match a.data.biometric_use.as_deref() {
+        Some(u) => Tri::from_bool(BIOMETRIC_PROCESSING.contains(&u)),
+        None => Tri::unknown(miss("activity", id, "biometric_use")),
+    };
+    let home_device = source_systems.iter().any(|&s| {
+        let sys = &ws.systems[s].data;
+        sys.kind.as_deref() == Some("device")
+            && sys.location.as_deref() == Some("home")
+            && sys
+                .sensors
+                .iter()
+                .any(|x| matches!(x.as_str(), "camera" | "microphone" | "lidar"))
+    });
+    let model = systems
+        .iter()
+        .any(|&s| ws.systems[s].data.kind.as_deref() == Some("model"));
+    let vulnerable_subject = subjects.iter().filter_map(|s| ws.lookup(s)).any(|r| {
+        let ds = &ws.data_subjects[r.index].data;
+        ds.vulnerable == Some(true)
+            || ds.category.as_deref().is_some_and(|c| {
+                matches!(c, "child" | "student" | "employee" | "worker" | "patient")
+            })
+    });
+    let monitoring = t("collection.continuous")
+        .and(Tri::from_bool(sensing || location))
+        .or(Tri::from_bool(channel == Some("cctv")))
+        .or(purpose_tri(&["worker_monitoring"]));
+    let large = t("collection.large_scale");
+    let criteria: Vec<(&str, Tri)> = vec![
+        ("evaluation_scoring", t("profiling")),
+        ("automated_decision_significant", automated.clone()),
+        ("systematic_monitoring", monitoring.clone()),
+        (
+            "sensitive_or_highly_personal",
+            special_tri.clone().or(Tri::from_bool(criminal || hp)),
+        ),
+        ("large_scale", large.clone()),
+        ("matching_combining", t("combines_datasets")),
+        (
+            "vulnerable_subjects",
+            Tri::from_bool(vulnerable_subject).or(children.clone()),
+        ),
+        (
+            "innovative_technology",
+            biometric
+                .clone()
+                .or(purpose_tri(&["ai_training"]))
+                .or(Tri::from_bool(
+                    model || raw.get("ai_act").is_some() || home_device,
+                )),
+        ),
+        ("prevents_right_or_service", Tri::False),
+    ];
+    let mut crit_json = Map::new();
+    let mut met = Vec::new();
+    let mut undecided = 0;
+    let mut crit_missing = Vec::new();
+    for (name, v) in &criteria {
+        crit_json.insert(
+            name.to_string(),
+            v.decided().map(Json::Bool).unwrap_or(Json::Null),
+        );
+        match v {
+            Tri::True => met.push(name.to_string()),
+            Tri::Unknown(m) => {
+                undecided += 1;
+                crit_missing.extend(m.iter().cloned());
+            }
+            Tri::False => {}
+        }
+    }
+    let public_source = source_systems
+        .iter()
+        .any(|&s| ws.systems[s].data.location.as_deref() == Some("public_space"));
+    let case_a = t("profiling").and(automated);
+    let case_b = large.clone().and(special_tri.or(Tri::from_bool(criminal)));
+    let case_c = large.and(monitoring).and(Tri::from_bool(public_source));
+    let mut cases = Vec::new();
+    let mut case_unknown = Vec::new();
+    for (name, c) in [("a", case_a), ("b", case_b), ("c", case_c)] {
+        match c {
+            Tri::True => cases.push(name.to_string()),
+            Tri::Unknown(m) => case_unknown.extend(m),
+            Tri::False => {}
+        }
+    }
+    d.insert(
+        "dpia_criteria".into(),
+        Derived::known(Value::from(minijinja::value::Serde(&crit_json))),
+    );
+    d.insert(
+        "dpia_criteria_met".into(),
+        Derived::known(ids(met.iter().cloned())),
+    );
+    d.insert("art35_3".into(), Derived::known(ids(cases.iter().cloned())));
+    let required = if met.len() >= 2 || !cases.is_empty() {
+        Derived::known(true)
+    } else if met.len() + undecided < 2 && case_unknown.is_empty() {
+        Derived::known(false)
+    } else {
+        let mut m = crit_missing;
+        m.extend(case_unknown);
+        m.sort();
+        m.dedup();
+        Derived::unknown(m)
+    };
+    d.insert("dpia_required".into(), required);
+    d
+}

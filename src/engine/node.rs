@@ -1,0 +1,274 @@
+//! The objects rule expressions see: schema-aware views of elements and their derived facts.
+//!
+//! A [`Node`] wraps one element (or a block inside it) together with the list of fields the flow
+//! schema and the derived facts define for it ([`Shape`]). Reading a field:
+//! - that is stated gives its value;
+//! - that is defined but not stated gives `none` and, unless it sits in an absent *feature block*
+//!   (CHECKPOINTS §1.2: an absent `human_review` means no human review) or is a one-way key, is
+//!   recorded as a missing fact — which is how a rule's result becomes *unknown* and names what to
+//!   supply;
+//! - that is not defined at all is undefined, an error under minijinja's strict mode, so a typo in
+//!   a rule fails loudly instead of silently reading `none`.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::model::Kind;
+
+/// A fact a rule needed that the workspace does not state.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Missing {
+    /// Kind of the element the fact belongs to (`transfer` for a leg).
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// The field path inside the element (`contract.clauses`).
+    pub path: String,
+}
+
+thread_local! {
+    static RECORDER: RefCell<Option<BTreeSet<Missing>>> = const { RefCell::new(None) };
+}
+
+/// Notes a missing fact, if a rule evaluation is recording.
+pub fn record(m: Missing) {
+    RECORDER.with(|r| {
+        if let Some(set) = r.borrow_mut().as_mut() {
+            set.insert(m);
+        }
+    });
+}
+
+/// Runs `f` while recording missing facts; returns its result and the facts read but not stated.
+pub fn recording<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<Missing>) {
+    RECORDER.with(|r| *r.borrow_mut() = Some(BTreeSet::new()));
+    let out = f();
+    let missing = RECORDER.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    (out, missing)
+}
+
+/// What a field of a shape holds.
+#[derive(Debug, Default, Clone)]
+pub struct Field {
+    /// A mapping with known fields.
+    pub nested: Option<Arc<Shape>>,
+    /// A list of mappings with known fields.
+    pub items: Option<Arc<Shape>>,
+    /// An absent block means "the feature is not present", not "unknown" (CHECKPOINTS §1.2).
+    pub feature: bool,
+    /// Absence excuses nothing and faults nothing: never recorded as missing.
+    pub one_way: bool,
+}
+
+/// The fields an element kind (or a block) defines.
+#[derive(Debug, Default, Clone)]
+pub struct Shape {
+    pub fields: BTreeMap<String, Field>,
+}
+
+impl Shape {
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+}
+
+/// A derived fact: its value, and the missing facts that leave it (partly) undecided.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub value: Value,
+    pub missing: Vec<Missing>,
+}
+
+impl Derived {
+    pub fn known(value: impl Into<Value>) -> Self {
+        Derived {
+            value: value.into(),
+            missing: Vec::new(),
+        }
+    }
+
+    /// Undecided: reads as `none` and records what to supply.
+    pub fn unknown(missing: Vec<Missing>) -> Self {
+        Derived {
+            value: Value::from(()),
+            missing,
+        }
+    }
+}
+
+/// Who a node belongs to, for naming missing facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub kind: Kind,
+    /// `transfer` subjects are not model kinds; their kind name is given here.
+    pub kind_name: &'static str,
+    pub id: String,
+}
+
+/// A schema-aware view of an element or a block of it.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub owner: Arc<Owner>,
+    /// Dotted path of this block inside the element (`""` for the element itself).
+    pub path: String,
+    pub shape: Arc<Shape>,
+    /// The element's raw mapping.
+    pub root: Arc<Json>,
+    /// JSON pointer of this block inside `root`.
+    pub pointer: String,
+    /// Derived facts (element roots only).
+    pub derived: Arc<BTreeMap<String, Derived>>,
+    /// Whether absent fields are recorded as missing (false inside an absent feature block).
+    pub record: bool,
+}
+
+impl Node {
+    pub fn element(
+        owner: Owner,
+        shape: Arc<Shape>,
+        root: Json,
+        derived: BTreeMap<String, Derived>,
+    ) -> Node {
+        Node {
+            owner: Arc::new(owner),
+            path: String::new(),
+            shape,
+            root: Arc::new(root),
+            pointer: String::new(),
+            derived: Arc::new(derived),
+            record: true,
+        }
+    }
+
+    fn raw(&self) -> Option<&serde_json::Map<String, Json>> {
+        self.root.pointer(&self.pointer).and_then(Json::as_object)
+    }
+
+    fn child_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn missing(&self, key: &str) -> Missing {
+        Missing {
+            kind: self.owner.kind_name.to_string(),
+            id: self.owner.id.clone(),
+            path: self.child_path(key),
+        }
+    }
+
+    fn child(&self, key: &str, shape: Arc<Shape>, pointer: String, record: bool) -> Node {
+        Node {
+            owner: self.owner.clone(),
+            path: self.child_path(key),
+            shape,
+            root: self.root.clone(),
+            pointer,
+            derived: Arc::new(BTreeMap::new()),
+            record,
+        }
+    }
+
+    /// The value of a field, recording it as missing when it is defined but not stated.
+    pub fn field(&self, key: &str) -> Option<Value> {
+        if let Some(d) = self.derived.get(key) {
+            for m in &d.missing {
+                record(m.clone());
+            }
+            return Some(d.value.clone());
+        }
+        if key == "failed" && self.path.is_empty() {
+            return Some(super::eval::failed_on(&self.owner));
+        }
+        let field = self.shape.fields.get(key)?;
+        let pointer = format!(
+            "{}/{}",
+            self.pointer,
+            key.replace('~', "~0").replace('/', "~1")
+        );
+        let raw = self.raw().and_then(|m| m.get(key));
+        match (raw, &field.nested, &field.items) {
+            (Some(Json::Object(_)), Some(shape), _) => Some(Value::from_object(self.child(
+                key,
+                shape.clone(),
+                pointer,
+                self.record,
+            ))),
+            (Some(Json::Array(list)), _, Some(shape)) => Some(Value::from(
+                (0..list.len())
+                    .map(|i| {
+                        let mut n =
+                            self.child(key, shape.clone(), format!("{pointer}/{i}"), self.record);
+                        n.path = format!("{}[{i}]", n.path);
+                        Value::from_object(n)
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            (Some(v), _, _) => Some(Value::from(minijinja::value::Serde(v))),
+            (None, Some(shape), _) => {
+                // An absent block reads as an empty, falsy block. Inside an absent feature block
+                // nothing is missing: the feature is not there.
+                let record = self.record && !field.feature;
+                Some(Value::from_object(self.child(
+                    key,
+                    shape.clone(),
+                    pointer,
+                    record,
+                )))
+            }
+            (None, _, _) => {
+                if self.record && !field.one_way {
+                    record(self.missing(key));
+                }
+                Some(Value::from(()))
+            }
+        }
+    }
+
+    /// Whether the block is stated (an element root always is).
+    pub fn present(&self) -> bool {
+        self.pointer.is_empty() || self.raw().is_some()
+    }
+}
+
+impl Object for Node {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.field(key.as_str()?)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<Value> = self
+            .raw()
+            .map(|m| m.keys().map(|k| Value::from(k.as_str())).collect())
+            .unwrap_or_default();
+        if self.path.is_empty() {
+            keys.extend(self.derived.keys().map(|k| Value::from(k.as_str())));
+        }
+        Enumerator::Values(keys)
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        self.present()
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // In messages an element renders as its id, a block as its path.
+        if self.path.is_empty() {
+            write!(f, "{}", self.owner.id)
+        } else {
+            write!(f, "{}", self.path)
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Reports: one result model ([`CheckReport`]) built from an evaluation, and one renderer per
+//! format. The JSON rendering is the model itself (documented in `docs/results.md`).
+
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::engine::eval::{Evaluation, WaiverState};
+use crate::engine::node::Missing;
+use crate::engine::{Rule, Severity, Status, dates};
+use crate::model::{Kind, Workspace};
+
+/// Version of the JSON result model; bumped only on an incompatible change.
+pub const RESULT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub articles: Vec<String>,
+    pub severity: Severity,
+    pub subject: String,
+    pub tags: Vec<String>,
+    pub remediation: String,
+    pub references: Vec<crate::engine::rules::RuleReference>,
+    /// `builtin` or the rule file's path.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingFact {
+    /// The element the fact belongs to (`section` for `notice`, `rights`, `security`, `records`).
+    pub kind: String,
+    pub id: String,
+    /// The field to state, inside that element.
+    pub field: String,
+    /// Where the element is written, when it is.
+    pub location: Option<Place>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WaiverRef {
+    pub reason: String,
+    pub approved_by: String,
+    pub expires: serde_json::Value,
+    pub location: Place,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Subject {
+    pub kind: String,
+    pub id: String,
+}
+
+/// The status of one rule on one subject.
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub title: String,
+    pub articles: Vec<String>,
+    /// The rule's severity, raised by its `escalate` conditions for this subject.
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub subject: Subject,
+    pub location: Place,
+    /// The rendered message, for gaps, unknowns and waived gaps.
+    pub message: Option<String>,
+    /// Facts to state for an unknown result.
+    pub missing: Vec<MissingFact>,
+    pub waiver: Option<WaiverRef>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WaiverReport {
+    pub rule: String,
+    pub subject: String,
+    pub state: WaiverState,
+    pub reason: String,
+    pub approved_by: String,
+    pub expires: serde_json::Value,
+    pub location: Place,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// Results by status.
+    pub statuses: BTreeMap<&'static str, usize>,
+    /// Gaps by severity.
+    pub gaps: BTreeMap<&'static str, usize>,
+    /// Gaps at or above `fail_on`.
+    pub failing: usize,
+    /// `blocked` when `failing > 0`, else `ready`.
+    pub verdict: &'static str,
+}
+
+/// The result of `flowaudit check`, the model every report format renders.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub format_version: u32,
+    pub tool: Tool,
+    /// The report date (`SOURCE_DATE_EPOCH`, else today).
+    pub date: String,
+    /// `critical` ... `info`, or `never`.
+    pub fail_on: String,
+    pub summary: Summary,
+    pub rules: Vec<RuleInfo>,
+    /// Every status of every reported rule on every subject of its kind, sorted by rule, then
+    /// file and position.
+    pub results: Vec<Finding>,
+    pub waivers: Vec<WaiverReport>,
+}
+
+fn place(loc: &crate::model::Location) -> Place {
+    Place {
+        file: loc.file.clone(),
+        line: loc.range.start.line,
+        column: loc.range.start.col,
+    }
+}
+
+fn missing_fact(m: &Missing, ws: &Workspace) -> MissingFact {
+    let location = match m.kind.as_str() {
+        "section" => match m.id.as_str() {
+            "notice" => ws.notice.as_ref().map(|s| place(&s.location)),
+            "rights" => ws.rights.as_ref().map(|s| place(&s.location)),
+            "security" => ws.security.as_ref().map(|s| place(&s.location)),
+            "records" => ws.records.as_ref().map(|s| place(&s.location)),
+            _ => None,
+        },
+        "transfer" => ws
+            .lookup(m.id.split('/').next().unwrap_or_default())
+            .and_then(|r| ws.location(r))
+            .map(place),
+        _ => ws.lookup(&m.id).and_then(|r| ws.location(r)).map(place),
+    };
+    let (kind, id, field) = if m.kind == "section" {
+        (
+            "section".to_string(),
+            m.id.clone(),
+            format!("{}.{}", m.id, m.path),
+        )
+    } else {
+        (m.kind.clone(), m.id.clone(), m.path.clone())
+    };
+    MissingFact {
+        kind,
+        id,
+        field,
+        location,
+    }
+}
+
+/// Builds the report model.
+pub fn build(
+    ev: &Evaluation,
+    rules: &[Rule],
+    reported: &[bool],
+    ws: &Workspace,
+    fail_on: Option<Severity>,
+) -> CheckReport {
+    let waiver_ref = |wi: usize| {
+        let w = &ws.waivers[wi];
+        WaiverRef {
+            reason: w.data.reason.clone(),
+            approved_by: w.data.approved_by.clone(),
+            expires: w.data.expires.clone(),
+            location: place(&w.location),
+        }
+    };
+    let mut results: Vec<Finding> = ev
+        .outcomes
+        .iter()
+        .map(|o| {
+            let r = &rules[o.rule];
+            let mut missing: Vec<MissingFact> =
+                o.missing.iter().map(|m| missing_fact(m, ws)).collect();
+            missing.sort_by(|a, b| (&a.kind, &a.id, &a.field).cmp(&(&b.kind, &b.id, &b.field)));
+            Finding {
+                rule: r.id.clone(),
+                title: r.title.clone(),
+                articles: r.articles.clone(),
+                severity: o.severity,
+                tags: r.tags.clone(),
+                status: o.status,
+                subject: Subject {
+                    kind: o.subject_kind.to_string(),
+                    id: o.subject_id.clone(),
+                },
+                location: place(&o.location),
+                message: o.message.clone(),
+                missing,
+                waiver: o.waiver.map(waiver_ref),
+            }
+        })
+        .collect();
+    results.sort_by(|a, b| {
+        (&a.rule, &a.location, &a.subject.id).cmp(&(&b.rule, &b.location, &b.subject.id))
+    });
+
+    let mut statuses: BTreeMap<&'static str, usize> =
+        Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut gaps: BTreeMap<&'static str, usize> =
+        Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut failing = 0;
+    for f in &results {
+        *statuses.entry(f.status.as_str()).or_default() += 1;
+        if f.status == Status::Gap {
+            *gaps.entry(f.severity.as_str()).or_default() += 1;
+            if fail_on.is_some_and(|t| f.severity.at_least(t)) {
+                failing += 1;
+            }
+        }
+    }
+    let mut waivers: Vec<WaiverReport> = ev
+        .waivers
+        .iter()
+        .map(|u| {
+            let w = &ws.waivers[u.waiver];
+            WaiverReport {
+                rule: w.data.rule.clone(),
+                subject: w.data.subject.clone(),
+                state: u.state.clone(),
+                reason: w.data.reason.clone(),
+                approved_by: w.data.approved_by.clone(),
+                expires: w.data.expires.clone(),
+                location: place(&w.location),
+            }
+        })
+        .collect();
+    waivers.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut infos: Vec<RuleInfo> = rules
+        .iter()
+        .zip(reported)
+        .filter(|(_, rep)| **rep)
+        .map(|(r, _)| RuleInfo {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            articles: r.articles.clone(),
+            severity: r.severity,
+            subject: r.subject.clone(),
+            tags: r.tags.clone(),
+            remediation: r.remediation.clone(),
+            references: r.references.clone(),
+            source: if r.origin.builtin {
+                "builtin".into()
+            } else {
+                r.origin.file.clone()
+            },
+        })
+        .collect();
+    infos.sort_by(|a, b| a.id.cmp(&b.id));
+    CheckReport {
+        format_version: RESULT_FORMAT_VERSION,
+        tool: Tool {
+            name: "flowaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        date: dates::format_day(ev.today),
+        fail_on: fail_on
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "never".into()),
+        summary: Summary {
+            statuses,
+            gaps,
+            failing,
+            verdict: if failing > 0 { "blocked" } else { "ready" },
+        },
+        rules: infos,
+        results,
+        waivers,
+    }
+}
+
+/// The JSON rendering.
+pub fn json(report: &CheckReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Writes a report file atomically: a temporary file beside it, then a rename, so that a reader
+/// never sees half a report and a failure never destroys the previous one.
+pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// The kind name used in reports for a model kind.
+pub fn kind_name(k: Kind) -> &'static str {
+    k.name()
+}
