@@ -25,6 +25,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of flow documents or rule files (for editors)
     Schema(SchemaArgs),
+    /// List, show or self-test the rules
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,4 +103,27 @@ pub enum SchemaKind {
     Flow,
     /// Rule files (`rules/gdpr/*.yaml`)
     Rule,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// One line per rule: id, severity, subject, title
+    List {
+        /// More rule files from this directory
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Everything about one rule
+    Show {
+        /// The rule id
+        id: String,
+        /// More rule files from this directory
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Run the rules' self-tests (`tests:`): the built-in ones, plus those of DIR
+    Test {
+        /// A directory of rule files to test with the built-in ones
+        dir: Option<PathBuf>,
+    },
 }

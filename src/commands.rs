@@ -4,7 +4,8 @@
 use std::io::{IsTerminal, Write};
 
 use crate::cli::{
-    CheckArgs, CheckFormat, DiagnosticFormat, FailOn, SchemaArgs, SchemaKind, ValidateArgs,
+    CheckArgs, CheckFormat, DiagnosticFormat, FailOn, RulesCommand, SchemaArgs, SchemaKind,
+    ValidateArgs,
 };
 use crate::diagnostics::{self, Diagnostic, Sources};
 use crate::engine::{self, Severity};
@@ -243,5 +244,103 @@ pub fn check(args: &CheckArgs) -> i32 {
         EXIT_GAPS
     } else {
         EXIT_OK
+    }
+}
+
+fn load_rules_or_report(dirs: &[std::path::PathBuf]) -> Option<Vec<engine::Rule>> {
+    match engine::load_rules(dirs) {
+        Ok(r) => Some(r),
+        Err((mut diags, files)) => {
+            diagnostics::sort(&mut diags);
+            print_diagnostics(&diags, Sources::new(files.iter()));
+            None
+        }
+    }
+}
+
+/// `flowaudit rules`.
+pub fn rules(cmd: &RulesCommand) -> i32 {
+    match cmd {
+        RulesCommand::List { rules } => {
+            let Some(mut rules) = load_rules_or_report(rules) else {
+                return EXIT_INVALID;
+            };
+            rules.sort_by(|a, b| a.id.cmp(&b.id));
+            let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let mut out = String::new();
+            for r in &rules {
+                out.push_str(&format!(
+                    "{:width$}  {:8}  {:12}  {}\n",
+                    r.id,
+                    r.severity.as_str(),
+                    r.subject,
+                    r.title
+                ));
+            }
+            print_stdout(&out);
+            EXIT_OK
+        }
+        RulesCommand::Show { id, rules } => {
+            let Some(rules) = load_rules_or_report(rules) else {
+                return EXIT_INVALID;
+            };
+            let Some(r) = rules.iter().find(|r| &r.id == id) else {
+                let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+                let mut d = Diagnostic::file(
+                    crate::diagnostics::Code::UnknownRule,
+                    "command line",
+                    format!("no rule has the id `{id}`"),
+                );
+                d.file = None;
+                if let Some(h) = crate::suggest::did_you_mean(id, ids.iter().copied()) {
+                    d = d.with_help(h);
+                }
+                print_diagnostics(&[d], Sources::default());
+                return EXIT_INVALID;
+            };
+            print_stdout(&r.origin.text);
+            EXIT_OK
+        }
+        RulesCommand::Test { dir } => {
+            let dirs: Vec<std::path::PathBuf> = dir.iter().cloned().collect();
+            let Some(rules) = load_rules_or_report(&dirs) else {
+                return EXIT_INVALID;
+            };
+            let mut out = String::new();
+            let (mut passed, mut failed) = (0, 0);
+            let mut diags = Vec::new();
+            let mut order: Vec<usize> = (0..rules.len()).collect();
+            order.sort_by(|a, b| rules[*a].id.cmp(&rules[*b].id));
+            for i in order {
+                // With a directory, test only its rules (the built-in ones are tested by CI).
+                if dir.is_some() && rules[i].origin.builtin {
+                    continue;
+                }
+                for o in engine::selftest::run(&rules, i) {
+                    if o.passed() {
+                        passed += 1;
+                        out.push_str(&format!("ok    {} / {}\n", o.rule, o.name));
+                    } else {
+                        failed += 1;
+                        out.push_str(&format!("FAIL  {} / {}\n", o.rule, o.name));
+                        diags.extend(o.diagnostic);
+                    }
+                }
+            }
+            out.push_str(&format!("\n{passed} passed, {failed} failed\n"));
+            print_stdout(&out);
+            if !diags.is_empty() {
+                let files: Vec<crate::source::SourceFile> = rules
+                    .iter()
+                    .map(|r| crate::source::SourceFile {
+                        path: r.origin.file.clone().into(),
+                        text: r.origin.text.to_string(),
+                    })
+                    .collect();
+                print_diagnostics(&diags, Sources::new(files.iter()));
+                return EXIT_GAPS;
+            }
+            EXIT_OK
+        }
     }
 }

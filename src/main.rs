@@ -21,6 +21,7 @@ fn main() {
         Command::Check(args) => commands::check(args),
         Command::Validate(args) => commands::validate(args),
         Command::Schema(args) => commands::schema(args),
+        Command::Rules(cmd) => commands::rules(cmd),
     };
     std::process::exit(code);
 }

@@ -281,3 +281,89 @@ mod tests {
         assert!(s.of("notice").fields["deficient_items"].one_way);
     }
 }
+
+/// `docs/facts.md`, generated from `schemas/facts.schema.json` (a test keeps the file current).
+pub fn facts_markdown() -> String {
+    let facts = facts_schema();
+    let mut out = String::from(
+        "# Derived facts\n\n<!-- Generated from schemas/facts.schema.json by `FLOWAUDIT_BLESS=1 cargo test facts_doc`; do not edit. -->\n\n",
+    );
+    if let Some(d) = facts.get("description").and_then(Value::as_str) {
+        out.push_str(d);
+        out.push_str("\n\n");
+    }
+    let kinds = [
+        "controller",
+        "party",
+        "system",
+        "data_subject",
+        "consent",
+        "activity",
+        "flow",
+        "transfer",
+        "order",
+        "breach",
+        "request",
+    ];
+    for kind in kinds {
+        let Some(props) = facts
+            .pointer(&format!("/$defs/{kind}/properties"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        if props.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("## `{kind}`\n\n"));
+        if let Some(d) = facts
+            .pointer(&format!("/$defs/{kind}/description"))
+            .and_then(Value::as_str)
+        {
+            out.push_str(d);
+            out.push_str("\n\n");
+        }
+        out.push_str("| fact | description |\n|---|---|\n");
+        for (name, p) in props {
+            let p = resolve(facts, p);
+            let mut desc = p
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if let Some(el) = p.get("x-element").and_then(Value::as_str) {
+                desc.push_str(&format!(" (a `{el}` element)"));
+            }
+            if let Some(el) = p.get("x-items-element").and_then(Value::as_str) {
+                desc.push_str(&format!(" (a list of `{el}` elements)"));
+            }
+            if let Some(Value::Object(sub)) = p.get("properties") {
+                let names: Vec<String> = sub.keys().map(|k| format!("`{k}`")).collect();
+                desc.push_str(&format!(" Fields: {}.", names.join(", ")));
+            }
+            out.push_str(&format!(
+                "| `{kind}.{name}` | {} |\n",
+                desc.replace('|', "\\|")
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn facts_doc() {
+        let generated = super::facts_markdown();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/facts.md");
+        if std::env::var_os("FLOWAUDIT_BLESS").is_some() {
+            std::fs::write(path, &generated).expect("write docs/facts.md");
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "docs/facts.md is out of date: run FLOWAUDIT_BLESS=1 cargo test facts_doc"
+        );
+    }
+}
