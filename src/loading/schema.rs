@@ -178,7 +178,11 @@ fn validate_against(doc: &Document, validator: &Validator, root: &Value) -> Vec<
                         &file,
                         l.key.unwrap_or(l.value),
                         format!("unknown key `{key}` {place}"),
-                        "not a field of format version 1",
+                        if std::ptr::eq(root, flow_schema()) {
+                            "not a field of format version 1"
+                        } else {
+                            "not a field of rule files"
+                        },
                     );
                     d = match suggest::did_you_mean(key, known.iter().copied()) {
                         Some(h) => d.with_help(h),
