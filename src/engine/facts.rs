@@ -338,7 +338,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
     };
     let mut fb = FactBase {
         subjects: BTreeMap::new(),
-        controller: Value::from(()),
+        // No controller stated: an empty, falsy controller whose fields are missing facts.
+        controller: absent_element(Kind::Controller, "controller", "controller", true),
         sections: BTreeMap::new(),
         activity_notice: Vec::new(),
         activity_consent: Vec::new(),
@@ -882,7 +883,23 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
     for a in &ws.activities {
         fb.activity_consent.push(match a.data.consent_ref {
             Some(r) => consent_nodes[r.index].clone(),
-            None => Value::from(()),
+            // No consent named: an empty, falsy consent; reading it notes `consent` as missing.
+            None => {
+                let mut n = Node::element(
+                    Owner {
+                        kind: Kind::Activity,
+                        kind_name: "activity",
+                        id: a.id.clone(),
+                    },
+                    shapes.of("consent"),
+                    Json::Null,
+                    BTreeMap::new(),
+                );
+                n.path = "consent".to_string();
+                n.pointer = "/absent".to_string();
+                n.record = relies_on_consent(a);
+                Value::from_object(n)
+            }
         });
         let eff = overlay(top_notice.as_ref(), a.raw.get("notice"));
         let stated = top_notice.is_some() || a.raw.get("notice").is_some();
@@ -936,8 +953,12 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             "recipient".into(),
             match &ff.recipient {
                 Ok(Some(p)) => Derived::known(party_nodes[*p].clone()),
-                Ok(None) => Derived::known(()),
-                Err(m) => Derived::unknown(vec![m.clone()]),
+                // The controller's own side: no recipient (an empty, falsy party).
+                Ok(None) => Derived::known(absent_element(Kind::Party, "party", "", false)),
+                Err(m) => Derived {
+                    value: absent_element(Kind::Party, "party", "", false),
+                    missing: vec![m.clone()],
+                },
             },
         );
         d.insert(
@@ -1209,6 +1230,24 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         push(&mut fb, "activity", &a.id, &a.location, node, Some(ai));
     }
     fb
+}
+
+/// An element that is not there: falsy, every field `none`; with `record`, reading a field notes it
+/// as a missing fact of that element.
+fn absent_element(kind: Kind, kind_name: &'static str, id: &str, record: bool) -> Value {
+    let mut n = Node::element(
+        Owner {
+            kind,
+            kind_name,
+            id: id.to_string(),
+        },
+        Shapes::get().of(kind_name),
+        Json::Null,
+        BTreeMap::new(),
+    );
+    n.pointer = "/absent".to_string();
+    n.record = record;
+    Value::from_object(n)
 }
 
 fn plain(kind: Kind, name: &'static str, id: &str, raw: &Map<String, Json>) -> Node {
@@ -1697,4 +1736,154 @@ fn activity_facts(
     };
     d.insert("dpia_required".into(), required);
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loading::{self, Document};
+    use crate::source::SourceFile;
+
+    fn base(yaml: &str) -> FactBase {
+        let file = SourceFile {
+            path: "t.flow.yaml".into(),
+            text: yaml.to_string(),
+        };
+        let parsed = loading::parse_source(&file).expect("parses");
+        let doc = Document { file, parsed };
+        assert!(loading::schema::validate(&doc).is_empty(), "schema");
+        let ws = crate::model::build(&[doc], &[], Reference::get()).expect("valid");
+        let today = dates::day_range(&Json::String("2026-01-01".into()))
+            .expect("date")
+            .0;
+        derive(&ws, Reference::get(), today)
+    }
+
+    fn fact(fb: &FactBase, kind: &str, id: &str, name: &str) -> (Value, Vec<Missing>) {
+        let s = fb.subjects[kind]
+            .iter()
+            .find(|s| s.id == id)
+            .expect("subject");
+        let d = s.node.derived.get(name).expect("fact");
+        (d.value.clone(), d.missing.clone())
+    }
+
+    const CHAIN: &str = r#"flowaudit: 1
+controller: {id: sweepwell, country: "DE", eea_establishment: true}
+parties:
+  - {id: labelforge, role: processor, country: "US", dpf_certified: true, dpf_scope: non_hr, transfer: {mechanism: dpf}}
+  - {id: taskhive, role: subprocessor, country: "VE", engaged_by: labelforge}
+systems:
+  - {id: lake, operated_by: sweepwell, kind: database, country: "DE"}
+  - {id: workbench, operated_by: labelforge, kind: annotation_tool, country: "US"}
+  - {id: robot, operated_by: sweepwell, kind: device, location: home, sensors: [camera, lidar]}
+data_subjects:
+  - {id: testers, category: tester, countries: ["DE"], informed: true}
+  - {id: visitors, category: visitor, informed: false}
+consents:
+  - {id: tester-consent, subjects: [testers], purposes: [annotation], recipients: [labelforge], covers: {human_review: false, third_country_transfer: true, ai_training: true, special_categories: false}}
+activities:
+  - id: annotation
+    legal_basis: consent
+    consent: tester-consent
+    purpose_category: ai_training
+    biometric_use: none
+    collection: {channel: device, continuous: true, large_scale: false}
+    human_review: {performed: true, by: crowd}
+flows:
+  - {id: capture, activity: annotation, from: testers, to: robot, subjects: [testers, visitors], data: [user.content.image]}
+  - {id: upload, activity: annotation, from: robot, to: lake, subjects: [testers, visitors], data: [user.content.image]}
+  - {id: to-vendor, activity: annotation, from: lake, to: workbench, subjects: [testers, visitors], data: [user.content.image, user.biometric.face]}
+  - {id: crowd, activity: annotation, from: workbench, to: taskhive, access: human_review, subjects: [testers, visitors], data: [user.content.image]}
+"#;
+
+    #[test]
+    fn legs_follow_the_chain_and_remote_access() {
+        let fb = base(CHAIN);
+        let legs: Vec<&str> = fb.subjects["transfer"]
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        // DE -> US (copy to the vendor's tool) and US -> VE (crowd review, onward).
+        assert_eq!(legs, ["to-vendor", "crowd"]);
+        let (leg, _) = fact(&fb, "transfer", "crowd", "leg");
+        assert_eq!(leg.as_str(), Some("onward"));
+        let (country, _) = fact(&fb, "flow", "crowd", "country");
+        assert_eq!(country.as_str(), Some("VE"));
+        let (recipient, _) = fact(&fb, "flow", "to-vendor", "recipient");
+        assert_eq!(recipient.to_string(), "labelforge");
+        let (t, _) = fact(&fb, "flow", "upload", "is_transfer");
+        assert!(!t.is_true(), "the controller's own system is no transfer");
+    }
+
+    #[test]
+    fn dpf_adequacy_needs_certification_and_scope() {
+        let fb = base(CHAIN);
+        let (adequacy, missing) = fact(&fb, "transfer", "to-vendor", "adequacy");
+        assert_eq!(
+            adequacy.get_attr("in_scope").ok().map(|v| v.is_true()),
+            Some(true)
+        );
+        assert!(missing.is_empty());
+        let no_scope = CHAIN.replace("dpf_scope: non_hr, ", "");
+        let fb = base(&no_scope);
+        let (_, missing) = fact(&fb, "transfer", "to-vendor", "adequacy");
+        assert_eq!(
+            missing.iter().map(|m| m.path.as_str()).collect::<Vec<_>>(),
+            ["dpf_scope"]
+        );
+    }
+
+    #[test]
+    fn consent_gaps_and_bystanders() {
+        let fb = base(CHAIN);
+        let (gaps, missing) = fact(&fb, "flow", "crowd", "consent_gaps");
+        let gaps: Vec<String> = gaps
+            .try_iter()
+            .expect("list")
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(
+            gaps,
+            ["recipient:taskhive", "human_review", "subject:visitors"]
+        );
+        assert!(missing.is_empty());
+        let (by, _) = fact(&fb, "flow", "capture", "bystanders");
+        assert_eq!(
+            by.try_iter()
+                .expect("list")
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>(),
+            ["visitors"]
+        );
+        // Biometric categories count only when processed to identify: here `biometric_use: none`.
+        let (special, missing) = fact(&fb, "flow", "to-vendor", "special");
+        assert_eq!(special.len(), Some(0));
+        assert!(missing.is_empty());
+    }
+
+    #[test]
+    fn dpia_screening() {
+        let fb = base(CHAIN);
+        let (required, _) = fact(&fb, "activity", "annotation", "dpia_required");
+        assert!(required.is_true());
+        let (met, _) = fact(&fb, "activity", "annotation", "dpia_criteria_met");
+        let met: Vec<String> = met
+            .try_iter()
+            .expect("list")
+            .map(|v| v.to_string())
+            .collect();
+        assert!(
+            met.contains(&"systematic_monitoring".to_string()),
+            "{met:?}"
+        );
+        assert!(
+            met.contains(&"innovative_technology".to_string()),
+            "{met:?}"
+        );
+        assert!(
+            met.contains(&"sensitive_or_highly_personal".to_string()),
+            "{met:?}"
+        );
+    }
 }
