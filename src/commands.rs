@@ -206,7 +206,8 @@ pub fn check(args: &CheckArgs) -> i32 {
         Ok(e) => e,
         Err(mut diags) => {
             diagnostics::sort(&mut diags);
-            print_diagnostics(&diags, Sources::default());
+            let files = rule_sources(&rules);
+            print_diagnostics(&diags, Sources::new(files.iter()));
             return EXIT_INVALID;
         }
     };
@@ -330,17 +331,22 @@ pub fn rules(cmd: &RulesCommand) -> i32 {
             out.push_str(&format!("\n{passed} passed, {failed} failed\n"));
             print_stdout(&out);
             if !diags.is_empty() {
-                let files: Vec<crate::source::SourceFile> = rules
-                    .iter()
-                    .map(|r| crate::source::SourceFile {
-                        path: r.origin.file.clone().into(),
-                        text: r.origin.text.to_string(),
-                    })
-                    .collect();
+                let files = rule_sources(&rules);
                 print_diagnostics(&diags, Sources::new(files.iter()));
                 return EXIT_GAPS;
             }
             EXIT_OK
         }
     }
+}
+
+/// The rule files' texts, for snippets in diagnostics about rules.
+fn rule_sources(rules: &[engine::Rule]) -> Vec<crate::source::SourceFile> {
+    rules
+        .iter()
+        .map(|r| crate::source::SourceFile {
+            path: r.origin.file.clone().into(),
+            text: r.origin.text.to_string(),
+        })
+        .collect()
 }
