@@ -34,6 +34,9 @@ pub enum Command {
 pub struct ValidateArgs {
     /// Flow files or directories (default: the current directory)
     pub paths: Vec<PathBuf>,
+    /// More rule files from this directory (waivers may name their ids)
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
     /// How to print the diagnostics
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
     pub format: DiagnosticFormat,

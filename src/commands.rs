@@ -65,7 +65,10 @@ pub fn load_workspace_with(
 
 /// `flowaudit validate`.
 pub fn validate(args: &ValidateArgs) -> i32 {
-    let (loaded, result) = load_workspace(&args.paths);
+    let Some(rules) = load_rules_or_report(&args.rules) else {
+        return EXIT_INVALID;
+    };
+    let (loaded, result) = load_workspace_with(&args.paths, &engine::rules::ids(&rules));
     let diags: &[Diagnostic] = match &result {
         Ok(_) => &[],
         Err(d) => d,

@@ -179,6 +179,7 @@ fn context(fb: &FactBase, subject: &Subject, lookup: &Value, reference: &Value) 
     ctx.insert("today", Value::from(dates::format_day(fb.today)));
     ctx.insert("ref", reference.clone());
     ctx.insert("lookup", lookup.clone());
+    ctx.insert("workspace", fb.workspace.clone());
     Value::from(ctx)
 }
 

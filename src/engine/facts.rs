@@ -53,6 +53,8 @@ pub struct FactBase {
     pub by_id: HashMap<String, Value>,
     /// The report date, days since 1970-01-01.
     pub today: i64,
+    /// Every subject by kind (`workspace.flow`, `workspace.party`, ...), for rules that look across.
+    pub workspace: Value,
 }
 
 fn miss(kind: &str, id: &str, path: &str) -> Missing {
@@ -345,6 +347,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         activity_consent: Vec::new(),
         by_id: HashMap::new(),
         today,
+        workspace: Value::from(()),
     };
 
     // Sections.
@@ -1229,6 +1232,19 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             .insert(a.id.clone(), Value::from_object(node.clone()));
         push(&mut fb, "activity", &a.id, &a.location, node, Some(ai));
     }
+    let all: BTreeMap<&str, Vec<Value>> = fb
+        .subjects
+        .iter()
+        .map(|(k, list)| {
+            (
+                *k,
+                list.iter()
+                    .map(|s| Value::from_dyn_object(s.node.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    fb.workspace = Value::from(all);
     fb
 }
 
