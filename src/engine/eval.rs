@@ -202,11 +202,19 @@ impl minijinja::value::Object for Lookup {
         _state: &mut minijinja::State<'_, '_>,
         args: &[Value],
     ) -> Result<Value, Error> {
-        let id = args
-            .first()
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "lookup(id) takes an id"))?;
-        Ok(self.0.get(id).cloned().unwrap_or(Value::from(())))
+        match args.first() {
+            Some(v) if v.is_none() || v.is_undefined() => Ok(Value::from(())),
+            Some(v) => {
+                let id = v.as_str().ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidOperation, "lookup(id) takes an id")
+                })?;
+                Ok(self.0.get(id).cloned().unwrap_or(Value::from(())))
+            }
+            None => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "lookup(id) takes an id",
+            )),
+        }
     }
 }
 
@@ -328,14 +336,18 @@ pub fn evaluate(
                         continue;
                     }
                 };
-                let mut all: Vec<Missing> = when_missing.into_iter().chain(req_missing).collect();
-                all.sort();
-                all.dedup();
+                // `when` true is taken as true even if it read missing facts (`? or true`); `when`
+                // false with missing facts is undecided: pass only if `require` holds outright.
                 match (applies, holds) {
                     (true, true) => (Status::Pass, Vec::new()),
-                    (false, true) if all.is_empty() => (Status::Pass, Vec::new()),
-                    (_, false) if all.is_empty() => (Status::Gap, Vec::new()),
-                    _ => (Status::Unknown, all),
+                    (false, true) if req_missing.is_empty() => (Status::Pass, Vec::new()),
+                    (true, false) if req_missing.is_empty() => (Status::Gap, Vec::new()),
+                    (true, false) => (Status::Unknown, sorted(req_missing)),
+                    (false, _) => {
+                        let all: Vec<Missing> =
+                            when_missing.into_iter().chain(req_missing).collect();
+                        (Status::Unknown, sorted(all))
+                    }
                 }
             };
             let mut severity = rule.severity;
@@ -402,6 +414,12 @@ pub fn evaluate(
         waivers,
         today,
     })
+}
+
+fn sorted(mut v: Vec<Missing>) -> Vec<Missing> {
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Turns waived gaps into `waived`; reports expired and unmatched waivers.

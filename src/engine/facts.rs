@@ -1739,7 +1739,72 @@ fn activity_facts(
         Derived::known(ids(met.iter().cloned())),
     );
     d.insert("art35_3".into(), Derived::known(ids(cases.iter().cloned())));
-    let required = if met.len() >= 2 || !cases.is_empty() {
+    // National Art. 35(4) list: the CNIL's, for a controller established in France (§4.9).
+    let mut national = Vec::new();
+    let mut national_unknown = Vec::new();
+    let french = ws
+        .controller
+        .as_ref()
+        .and_then(|c| c.data.country.as_deref())
+        .is_some_and(|c| c == "FR");
+    if french {
+        let vulnerable = criteria[6].1.clone();
+        let profiling = t("profiling");
+        let patient = subjects
+            .iter()
+            .filter_map(|s| ws.lookup(s))
+            .any(|r| ws.data_subjects[r.index].data.category.as_deref() == Some("patient"));
+        let from_source = flows.iter().any(|&fi| {
+            matches!(ws.flows[fi].data.from_ref, Some(NodeRef { kind: Kind::Party, index })
+                if ws.parties[index].data.role.as_deref() == Some("source"))
+        });
+        let combines = t("combines_datasets").or(Tri::from_bool(
+            from_source || matches!(channel, Some("partner" | "scraping")),
+        ));
+        let biometric_recognition = match a.data.biometric_use.as_deref() {
+            Some(u) => Tri::from_bool(matches!(u, "identification" | "authentication")),
+            None => Tri::unknown(miss("activity", id, "biometric_use")),
+        };
+        let items: Vec<(&str, Tri)> = vec![
+            ("1", Tri::from_bool(special.contains("health") && patient)),
+            (
+                "2",
+                Tri::from_bool(special.contains("genetic")).and(vulnerable.clone()),
+            ),
+            ("3", profiling.clone().and(purpose_tri(&["hr_management"]))),
+            (
+                "4",
+                purpose_tri(&["worker_monitoring"]).and(t("collection.continuous")),
+            ),
+            ("8", profiling.clone().and(combines)),
+            (
+                "9",
+                profiling.and(if raw.get("automated_decision").is_some() {
+                    t("automated_decision.significant_effect")
+                } else {
+                    Tri::False
+                }),
+            ),
+            ("11", biometric_recognition.and(vulnerable)),
+            (
+                "14",
+                t("collection.large_scale").and(Tri::from_bool(location)),
+            ),
+        ];
+        for (n, v) in items {
+            match v {
+                Tri::True => national.push(format!("cnil-{n}")),
+                Tri::Unknown(m) => national_unknown.extend(m),
+                Tri::False => {}
+            }
+        }
+    }
+    d.insert(
+        "national_list".into(),
+        Derived::known(ids(national.iter().cloned())),
+    );
+    case_unknown.extend(national_unknown);
+    let required = if met.len() >= 2 || !cases.is_empty() || !national.is_empty() {
         Derived::known(true)
     } else if met.len() + undecided < 2 && case_unknown.is_empty() {
         Derived::known(false)
@@ -1901,5 +1966,36 @@ flows:
             met.contains(&"sensitive_or_highly_personal".to_string()),
             "{met:?}"
         );
+    }
+
+    #[test]
+    fn cnil_list_for_french_controllers() {
+        let ws = r#"flowaudit: 1
+controller: {id: entrepot, country: "FR", eea_establishment: true}
+data_subjects:
+  - {id: staff, category: customer}
+activities:
+  - {id: shift-tracking, purpose_category: worker_monitoring, profiling: false, combines_datasets: false,
+     biometric_use: none, collection: {channel: app, continuous: true, large_scale: false}}
+flows:
+  - {id: f, activity: shift-tracking, from: staff, to: entrepot-db, subjects: [staff], data: [user.name]}
+systems:
+  - {id: entrepot-db, operated_by: entrepot, kind: database, country: "FR"}
+"#;
+        let fb = base(ws);
+        let (list, _) = fact(&fb, "activity", "shift-tracking", "national_list");
+        assert_eq!(
+            list.try_iter()
+                .expect("list")
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>(),
+            ["cnil-4"]
+        );
+        let (required, _) = fact(&fb, "activity", "shift-tracking", "dpia_required");
+        assert!(required.is_true());
+        let de = ws.replace("\"FR\"", "\"DE\"");
+        let fb = base(&de);
+        let (list, _) = fact(&fb, "activity", "shift-tracking", "national_list");
+        assert_eq!(list.len(), Some(0));
     }
 }

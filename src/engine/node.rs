@@ -63,6 +63,8 @@ pub struct Field {
     pub feature: bool,
     /// Absence excuses nothing and faults nothing: never recorded as missing.
     pub one_way: bool,
+    /// The value an absent key stands for (the schema's `default`, e.g. `access: copy`).
+    pub default: Option<Json>,
 }
 
 /// The fields an element kind (or a block) defines.
@@ -224,6 +226,10 @@ impl Node {
                     record,
                 )))
             }
+            (None, _, _) if field.default.is_some() => field
+                .default
+                .as_ref()
+                .map(|d| Value::from(minijinja::value::Serde(d))),
             (None, _, _) => {
                 if self.record && !field.one_way {
                     record(self.missing(key));
@@ -261,6 +267,25 @@ impl Object for Node {
 
     fn is_true(self: &Arc<Self>) -> bool {
         self.present()
+    }
+
+    /// `block.has('key')`: whether the key is stated, without counting it as a missing fact
+    /// (for rules that treat a stated fault differently from silence).
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut minijinja::State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, minijinja::Error> {
+        match (method, args) {
+            ("has", [key]) => {
+                let key = key.as_str().unwrap_or_default();
+                let stated = self.raw().is_some_and(|m| m.contains_key(key))
+                    || (self.path.is_empty() && self.derived.contains_key(key));
+                Ok(Value::from(stated))
+            }
+            _ => Err(minijinja::Error::from(minijinja::ErrorKind::UnknownMethod)),
+        }
     }
 
     fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

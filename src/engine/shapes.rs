@@ -70,7 +70,10 @@ fn shape_of(root: &Value, node: &Value) -> Shape {
     if let Some(Value::Object(props)) = node.get("properties") {
         for (name, prop) in props {
             let prop = resolve(root, prop);
-            let mut field = Field::default();
+            let mut field = Field {
+                default: prop.get("default").cloned(),
+                ..Field::default()
+            };
             if has_type(prop, "object") && prop.get("properties").is_some() {
                 field.nested = Some(Arc::new(shape_of(root, prop)));
             }
