@@ -120,8 +120,25 @@ pub fn failed_on(owner: &Owner) -> Value {
                     ids.insert(rule.clone());
                 }
                 Status::Unknown => {
-                    for m in missing {
-                        super::node::record(m.clone());
+                    // Undecided: a fact with two values, in or out, tried by the prober.
+                    let fact = Missing {
+                        kind: owner.kind_name.to_string(),
+                        id: owner.id.clone(),
+                        path: format!("failed:{rule}"),
+                    };
+                    let _ = missing;
+                    match super::node::assumed(&fact) {
+                        Some(serde_json::Value::Bool(true)) => {
+                            ids.insert(rule.clone());
+                        }
+                        Some(_) => {}
+                        None => super::node::record_with(
+                            fact,
+                            Some(std::sync::Arc::new(vec![
+                                serde_json::Value::Bool(true),
+                                serde_json::Value::Bool(false),
+                            ])),
+                        ),
                     }
                 }
                 _ => {}
@@ -271,10 +288,9 @@ pub fn evaluate(
         let subjects = fb.subjects.get(rule.subject.as_str()).unwrap_or(&empty);
         for subject in subjects {
             let ctx = context(&fb, subject, &lookup, &refv);
-            let truth = |name: &str| -> Result<(bool, BTreeSet<Missing>), Error> {
+            let render = |name: &str| -> Result<bool, Error> {
                 let t = env.get_template(name)?;
-                let (out, missing) = recording(|| t.render(&ctx));
-                Ok((out? == "1", missing))
+                Ok(t.render(&ctx)? == "1")
             };
             let fail = |e: Error, part: &str| {
                 Diagnostic::at(
@@ -299,61 +315,57 @@ pub fn evaluate(
                     subject.location.range.start.col
                 ))
             };
-            let relevant = |m: BTreeSet<Missing>| -> Vec<Missing> {
-                m.into_iter()
-                    .filter(|m| match &rule.unknown {
-                        None => true,
-                        Some(patterns) => {
-                            let text = format!("{}.{}", m.kind, m.path);
-                            let text = if m.kind == "section" {
-                                format!("section.{}.{}", m.id, m.path)
-                            } else {
-                                text
-                            };
-                            patterns.iter().any(|p| pattern_matches(p, &text))
-                        }
-                    })
-                    .collect()
+            let relevant = |m: &Missing| match &rule.unknown {
+                None => true,
+                Some(patterns) => {
+                    let text = if m.kind == "section" {
+                        format!("section.{}.{}", m.id, m.path)
+                    } else {
+                        format!("{}.{}", m.kind, m.path)
+                    };
+                    m.path.starts_with("failed:")
+                        || patterns.iter().any(|p| pattern_matches(p, &text))
+                }
             };
-            let (applies, when_missing) = if rule.when.is_some() {
-                match truth(&format!("{i}/when")) {
-                    Ok((b, m)) => (b, relevant(m)),
+            let when = match &rule.when {
+                Some(_) => match decide(&|| render(&format!("{i}/when")), &relevant) {
+                    Ok(t) => t,
                     Err(e) => {
                         diags.push(fail(e, "when"));
                         continue;
                     }
-                }
-            } else {
-                (true, Vec::new())
+                },
+                None => Truth::Decided(true),
             };
-            let (status, missing) = if !applies && when_missing.is_empty() {
+            let (status, missing) = if when == Truth::Decided(false) {
                 (Status::NotApplicable, Vec::new())
             } else {
-                let (holds, req_missing) = match truth(&format!("{i}/require")) {
-                    Ok((b, m)) => (b, relevant(m)),
+                let require = match decide(&|| render(&format!("{i}/require")), &relevant) {
+                    Ok(t) => t,
                     Err(e) => {
                         diags.push(fail(e, "require"));
                         continue;
                     }
                 };
-                // `when` true is taken as true even if it read missing facts (`? or true`); `when`
-                // false with missing facts is undecided: pass only if `require` holds outright.
-                match (applies, holds) {
-                    (true, true) => (Status::Pass, Vec::new()),
-                    (false, true) if req_missing.is_empty() => (Status::Pass, Vec::new()),
-                    (true, false) if req_missing.is_empty() => (Status::Gap, Vec::new()),
-                    (true, false) => (Status::Unknown, sorted(req_missing)),
-                    (false, _) => {
-                        let all: Vec<Missing> =
-                            when_missing.into_iter().chain(req_missing).collect();
-                        (Status::Unknown, sorted(all))
+                // CHECKPOINTS §1.2: W=false -> n/a; W=true -> R decides; W=? -> R true passes,
+                // anything else is unknown.
+                match (when, require) {
+                    (_, Truth::Decided(true)) => (Status::Pass, Vec::new()),
+                    (Truth::Decided(_), Truth::Decided(false)) => (Status::Gap, Vec::new()),
+                    (Truth::Decided(_), Truth::Undecided(m)) => (Status::Unknown, expand(m)),
+                    (Truth::Undecided(mw), r) => {
+                        let mut all = mw;
+                        if let Truth::Undecided(mr) = r {
+                            all.extend(mr);
+                        }
+                        (Status::Unknown, expand(all))
                     }
                 }
             };
             let mut severity = rule.severity;
             if status == Status::Gap {
                 for j in 0..rule.escalate.len() {
-                    if let Ok((true, _)) = truth(&format!("{i}/escalate/{j}"))
+                    if let Ok(true) = render(&format!("{i}/escalate/{j}"))
                         && rule.escalate[j].severity < severity
                     {
                         severity = rule.escalate[j].severity;
@@ -416,10 +428,109 @@ pub fn evaluate(
     })
 }
 
-fn sorted(mut v: Vec<Missing>) -> Vec<Missing> {
-    v.sort();
-    v.dedup();
-    v
+/// Whether an expression holds, or depends on facts the workspace does not state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Truth {
+    Decided(bool),
+    Undecided(Vec<Missing>),
+}
+
+/// Most combinations of missing facts tried before giving up on deciding.
+const MAX_PROBES: usize = 256;
+
+/// Evaluates an expression; when it read missing facts that matter, decides whether its value
+/// depends on them: each fact with few possible values (a boolean, an enum) is tried with every
+/// value, and if the expression gives the same result for all of them, that result stands (so a
+/// stated fault gives a gap even if another fact is missing: Kleene's `false and ?` = false). Facts
+/// with many possible values leave a false result undecided; a true result then stands, as rules
+/// are written so that a missing fact makes them false.
+fn decide(
+    render: &dyn Fn() -> Result<bool, Error>,
+    relevant: &dyn Fn(&Missing) -> bool,
+) -> Result<Truth, Error> {
+    let (value, recorded) = recording(render);
+    let value = value?;
+    let mut facts: Vec<(Missing, super::node::Domain)> =
+        recorded.into_iter().filter(|(m, _)| relevant(m)).collect();
+    if facts.is_empty() {
+        return Ok(Truth::Decided(value));
+    }
+    let missing = |facts: &[(Missing, super::node::Domain)]| {
+        let mut v: Vec<Missing> = facts.iter().map(|(m, _)| m.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    // Facts read only under some assumptions (behind `and`/`or`) join the set as they are met,
+    // and the enumeration starts again.
+    'restart: loop {
+        let domains: Option<Vec<std::sync::Arc<Vec<serde_json::Value>>>> =
+            facts.iter().map(|(_, d)| d.clone()).collect();
+        let combinations = domains.as_ref().and_then(|ds| {
+            ds.iter()
+                .try_fold(1usize, |acc, d| acc.checked_mul(d.len().max(1)))
+        });
+        let (Some(ds), Some(n)) = (domains, combinations) else {
+            return Ok(if value {
+                Truth::Decided(true)
+            } else {
+                Truth::Undecided(missing(&facts))
+            });
+        };
+        if n > MAX_PROBES {
+            return Ok(if value {
+                Truth::Decided(true)
+            } else {
+                Truth::Undecided(missing(&facts))
+            });
+        }
+        for k in 0..n {
+            let mut rest = k;
+            let mut values = BTreeMap::new();
+            for ((m, _), d) in facts.iter().zip(&ds) {
+                values.insert(m.clone(), d[rest % d.len()].clone());
+                rest /= d.len();
+            }
+            let (probe, more) = super::node::assuming(values, || recording(render));
+            let probe = probe?;
+            let new: Vec<(Missing, super::node::Domain)> = more
+                .into_iter()
+                .filter(|(m, _)| relevant(m) && !facts.iter().any(|(f, _)| f == m))
+                .collect();
+            if !new.is_empty() {
+                facts.extend(new);
+                continue 'restart;
+            }
+            if probe != value {
+                return Ok(Truth::Undecided(missing(&facts)));
+            }
+        }
+        return Ok(Truth::Decided(value));
+    }
+}
+
+/// Replaces the `failed:<rule>` facts of an unknown result by the facts that left that rule
+/// unknown on the subject.
+fn expand(missing: Vec<Missing>) -> Vec<Missing> {
+    let mut out: Vec<Missing> = Vec::new();
+    FAILED.with(|f| {
+        let f = f.borrow();
+        for m in missing {
+            match m.path.strip_prefix("failed:") {
+                Some(rule) => {
+                    for (r, _, ms) in f.get(&subject_key(&m.kind, &m.id)).into_iter().flatten() {
+                        if r == rule {
+                            out.extend(ms.iter().cloned());
+                        }
+                    }
+                }
+                None => out.push(m),
+            }
+        }
+    });
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Turns waived gaps into `waived`; reports expired and unmatched waivers.

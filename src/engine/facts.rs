@@ -1570,6 +1570,29 @@ fn activity_facts(
     d.insert("media".into(), Derived::known(media));
     d.insert("location_data".into(), Derived::known(location));
     d.insert("human_review_access".into(), Derived::known(hr_access));
+    // Whether the people concerned were informed (Art. 14): stated `false`s, and all stated `true`.
+    let mut uninformed = Vec::new();
+    let mut all_informed = Tri::True;
+    for s in &subjects {
+        let Some(r) = ws.lookup(s) else { continue };
+        let ds = &ws.data_subjects[r.index];
+        match ds.data.informed {
+            Some(false) => {
+                uninformed.push(ds.id.clone());
+                all_informed = Tri::False;
+            }
+            Some(true) => {}
+            None => {
+                all_informed =
+                    all_informed.and(Tri::unknown(miss("data_subject", &ds.id, "informed")))
+            }
+        }
+    }
+    d.insert(
+        "uninformed_subjects".into(),
+        Derived::known(ids(uninformed)),
+    );
+    d.insert("all_informed".into(), derived_tri(all_informed));
 
     // Children.
     let mut child_subject = Tri::False;

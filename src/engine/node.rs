@@ -11,7 +11,7 @@
 //!   a rule fails loudly instead of silently reading `none`.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
@@ -31,25 +31,52 @@ pub struct Missing {
     pub path: String,
 }
 
+/// The values a missing fact could take, when there are few (a boolean, an enum): the engine then
+/// tries each to see whether the rule's outcome depends on the fact at all.
+pub type Domain = Option<Arc<Vec<Json>>>;
+
+/// Missing facts read during one evaluation, with their domains.
+pub type Recorded = BTreeMap<Missing, Domain>;
+
 thread_local! {
-    static RECORDER: RefCell<Option<BTreeSet<Missing>>> = const { RefCell::new(None) };
+    static RECORDER: RefCell<Option<Recorded>> = const { RefCell::new(None) };
+    /// Values assumed for missing facts while probing (see [`super::eval`]).
+    static ASSUMED: RefCell<Option<BTreeMap<Missing, Json>>> = const { RefCell::new(None) };
 }
 
-/// Notes a missing fact, if a rule evaluation is recording.
+/// Notes a missing fact without a known domain, if a rule evaluation is recording.
 pub fn record(m: Missing) {
+    record_with(m, None);
+}
+
+/// Notes a missing fact and the values it could take.
+pub fn record_with(m: Missing, domain: Domain) {
     RECORDER.with(|r| {
         if let Some(set) = r.borrow_mut().as_mut() {
-            set.insert(m);
+            set.entry(m).or_insert(domain);
         }
     });
 }
 
+/// The value assumed for a missing fact, while probing.
+pub fn assumed(m: &Missing) -> Option<Json> {
+    ASSUMED.with(|a| a.borrow().as_ref().and_then(|a| a.get(m).cloned()))
+}
+
 /// Runs `f` while recording missing facts; returns its result and the facts read but not stated.
-pub fn recording<T>(f: impl FnOnce() -> T) -> (T, BTreeSet<Missing>) {
-    RECORDER.with(|r| *r.borrow_mut() = Some(BTreeSet::new()));
+pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Recorded) {
+    RECORDER.with(|r| *r.borrow_mut() = Some(BTreeMap::new()));
     let out = f();
     let missing = RECORDER.with(|r| r.borrow_mut().take()).unwrap_or_default();
     (out, missing)
+}
+
+/// Runs `f` with values assumed for missing facts (they are then neither missing nor recorded).
+pub fn assuming<T>(values: BTreeMap<Missing, Json>, f: impl FnOnce() -> T) -> T {
+    ASSUMED.with(|a| *a.borrow_mut() = Some(values));
+    let out = f();
+    ASSUMED.with(|a| *a.borrow_mut() = None);
+    out
 }
 
 /// What a field of a shape holds.
@@ -65,6 +92,8 @@ pub struct Field {
     pub one_way: bool,
     /// The value an absent key stands for (the schema's `default`, e.g. `access: copy`).
     pub default: Option<Json>,
+    /// The values the field can take, when few: booleans and enums.
+    pub domain: Domain,
 }
 
 /// The fields an element kind (or a block) defines.
@@ -232,7 +261,11 @@ impl Node {
                 .map(|d| Value::from(minijinja::value::Serde(d))),
             (None, _, _) => {
                 if self.record && !field.one_way {
-                    record(self.missing(key));
+                    let m = self.missing(key);
+                    if let Some(v) = assumed(&m) {
+                        return Some(Value::from(minijinja::value::Serde(v)));
+                    }
+                    record_with(m, field.domain.clone());
                 }
                 Some(Value::from(()))
             }

@@ -162,6 +162,18 @@ pub fn context_shapes(subject: &str) -> BTreeMap<&'static str, Option<std::sync:
     m.insert("workspace", None);
     m.insert("lookup", None);
     m.insert("days_between", None);
+    // minijinja's global functions.
+    for f in [
+        "range",
+        "dict",
+        "namespace",
+        "lipsum",
+        "cycler",
+        "joiner",
+        "debug",
+    ] {
+        m.insert(f, None);
+    }
     m
 }
 
@@ -184,6 +196,10 @@ fn check_path(
         let Some(s) = shape else {
             return Ok(()); // a plain value (ref, today): not checked further
         };
+        // `block.has('key')` is a method, not a field.
+        if seg == "has" && !s.fields.contains_key("has") {
+            return Ok(());
+        }
         match s.fields.get(seg) {
             Some(f) => {
                 walked = format!("{walked}.{seg}");

@@ -63,6 +63,21 @@ fn has_type(node: &Value, t: &str) -> bool {
     }
 }
 
+/// The values a field can take, when few: a boolean, or an enum (with `null` if allowed).
+fn domain_of(prop: &Value) -> super::node::Domain {
+    let mut values: Vec<Value> = if let Some(Value::Array(e)) = prop.get("enum") {
+        e.clone()
+    } else if has_type(prop, "boolean") {
+        vec![Value::Bool(true), Value::Bool(false)]
+    } else {
+        return None;
+    };
+    if has_type(prop, "null") && !values.contains(&Value::Null) {
+        values.push(Value::Null);
+    }
+    Some(Arc::new(values))
+}
+
 /// The shape of a schema object node.
 fn shape_of(root: &Value, node: &Value) -> Shape {
     let node = resolve(root, node);
@@ -72,6 +87,7 @@ fn shape_of(root: &Value, node: &Value) -> Shape {
             let prop = resolve(root, prop);
             let mut field = Field {
                 default: prop.get("default").cloned(),
+                domain: domain_of(prop),
                 ..Field::default()
             };
             if has_type(prop, "object") && prop.get("properties").is_some() {
