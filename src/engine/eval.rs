@@ -279,7 +279,14 @@ pub fn evaluate(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let lookup = Value::from_object(Lookup(fb.by_id.clone()));
+    let by_id = std::sync::Arc::new(fb.by_id.clone());
+    let lookup = Value::from_object(Lookup((*by_id).clone()));
+    // `ids | map('lookup')`: the elements a list of ids names.
+    env.add_filter("lookup", move |id: Value| -> Value {
+        id.as_str()
+            .and_then(|i| by_id.get(i).cloned())
+            .unwrap_or(Value::from(()))
+    });
     let refv = reference_value(reference);
     FAILED.with(|f| f.borrow_mut().clear());
     let mut outcomes = Vec::new();

@@ -211,6 +211,12 @@ impl Ctx<'_> {
             Some(d) => match d.scope.as_str() {
                 "dpf_certified" => match importer {
                     None => Tri::False,
+                    // Public bodies cannot join the DPF.
+                    Some(i)
+                        if self.ws.parties[i].data.role.as_deref() == Some("public_authority") =>
+                    {
+                        Tri::False
+                    }
                     Some(i) => {
                         let p = &self.ws.parties[i];
                         let cert = tri_bool(&p.raw, "dpf_certified", "party", &p.id);
@@ -317,7 +323,7 @@ struct Leg {
     exporter: Org,
     importer: usize,
     country: String,
-    onward: bool,
+    onward: Tri,
     access: String,
     tool: Json,
     adequacy: Json,
@@ -552,7 +558,13 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             };
             let dup_own = hops.iter().any(|h| h.1 == exp && h.2 == p);
             let dup_other = own_hops.contains(&(act, cx.org_id(exp), p));
-            if dup_own || dup_other {
+            // Only processors are handed data along a chain; an independent recipient (a
+            // controller, a source, an authority) receives only what a flow sends it.
+            let independent = matches!(
+                ws.parties[p].data.role.as_deref(),
+                Some("controller" | "joint_controller" | "public_authority" | "source")
+            );
+            if dup_own || dup_other || independent {
                 continue;
             }
             let party = &ws.parties[p];
@@ -588,12 +600,28 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             if !is_leg.is_true() {
                 continue;
             }
+            // Onward when the exporter is a party in a third country: its country, or for the
+            // flow's own hop the country of the system it sends from.
             let exporter_country = match exp {
-                Org::Party(p) => ws.parties[p].data.country.clone(),
+                Org::Party(p) => ws.parties[p].data.country.clone().or_else(|| {
+                    if !own {
+                        return None;
+                    }
+                    match f.data.from_ref {
+                        Some(NodeRef {
+                            kind: Kind::System,
+                            index,
+                        }) => ws.systems[index].data.country.clone(),
+                        _ => None,
+                    }
+                }),
                 Org::Controller => None,
             };
-            let onward = matches!(exp, Org::Party(_))
-                && exporter_country.as_deref().is_some_and(|c| !cx.is_eea(c));
+            let onward = match (exp, exporter_country.as_deref()) {
+                (Org::Party(_), Some(c)) => Tri::from_bool(!cx.is_eea(c)),
+                (Org::Party(p), None) => Tri::unknown(miss("party", &ws.parties[p].id, "country")),
+                (Org::Controller, _) => Tri::False,
+            };
             let country = country.unwrap_or_default();
             let (adequacy, in_scope) = cx.adequacy(Some(&country), Some(imp), &ff.hr);
             flow_legs[i].push(legs.len());
@@ -639,13 +667,25 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         );
         let no_est = tri_bool(&c.raw, "eea_establishment", "controller", &c.id).negate();
         let targets = tri_bool(&c.raw, "targets_eea", "controller", &c.id);
+        // People in the EEA: named countries decide; groups without countries leave it open.
+        let in_eea = if !eea_countries.is_empty() {
+            Tri::True
+        } else {
+            let unstated: Vec<Missing> = ws
+                .data_subjects
+                .iter()
+                .filter(|s| s.data.countries.is_empty())
+                .map(|s| miss("data_subject", &s.id, "countries"))
+                .collect();
+            if unstated.is_empty() {
+                Tri::False
+            } else {
+                Tri::Unknown(unstated)
+            }
+        };
         d.insert(
             "art3_2".into(),
-            derived_tri(
-                no_est
-                    .and(targets)
-                    .and(Tri::from_bool(!eea_countries.is_empty())),
-            ),
+            derived_tri(no_est.and(targets).and(in_eea)),
         );
         d.insert("gdpr_applies".into(), derived_tri(gdpr.clone()));
         let node = Node::element(
@@ -793,7 +833,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             },
             None => Tri::unknown(miss("order", &o.id, "deadline")),
         };
-        let overdue = open.and(past);
+        let overdue = open.and(past.clone());
         let days = match (&overdue, deadline) {
             (Tri::True, Some((_, end))) => Some(today - end),
             _ => None,
@@ -802,7 +842,22 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             "days_overdue".into(),
             Derived::known(days.map(Value::from).unwrap_or(Value::from(()))),
         );
-        let penalty = match (days, o.data.penalty_per_day_eur) {
+        let days_past = match (&past, deadline) {
+            (Tri::True, Some((_, end))) => Some(today - end),
+            _ => None,
+        };
+        d.insert("deadline_passed".into(), derived_tri(past));
+        d.insert(
+            "days_past_deadline".into(),
+            Derived::known(days_past.map(Value::from).unwrap_or(Value::from(()))),
+        );
+        // Penalty payments run until an order is complied with: an answer is not compliance.
+        let accruing = match o.data.status.as_deref() {
+            Some("complied") => None,
+            _ if o.data.kind.as_deref() == Some("order") => days_past,
+            _ => days,
+        };
+        let penalty = match (accruing, o.data.penalty_per_day_eur) {
             (Some(n), Some(p)) => Value::from(n as f64 * p),
             (Some(_), None) => Value::from(()),
             _ => Value::from(0.0),
@@ -1131,7 +1186,11 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         d.insert("country".into(), Derived::known(leg.country.as_str()));
         d.insert(
             "leg".into(),
-            Derived::known(if leg.onward { "onward" } else { "initial" }),
+            match &leg.onward {
+                Tri::True => Derived::known("onward"),
+                Tri::False => Derived::known("initial"),
+                Tri::Unknown(m) => Derived::unknown(m.clone()),
+            },
         );
         d.insert("access".into(), Derived::known(leg.access.as_str()));
         d.insert(
@@ -1235,9 +1294,10 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
     let all: BTreeMap<&str, Vec<Value>> = fb
         .subjects
         .iter()
+        .map(|(k, list)| (plural(k), list))
         .map(|(k, list)| {
             (
-                *k,
+                k,
                 list.iter()
                     .map(|s| Value::from_dyn_object(s.node.clone()))
                     .collect(),
@@ -1264,6 +1324,24 @@ fn absent_element(kind: Kind, kind_name: &'static str, id: &str, record: bool) -
     n.pointer = "/absent".to_string();
     n.record = record;
     Value::from_object(n)
+}
+
+/// `workspace.<section>`: the section names of the format (`parties`, `flows`), `transfers` for
+/// the legs.
+fn plural(kind: &str) -> &'static str {
+    match kind {
+        "controller" => "controller",
+        "party" => "parties",
+        "system" => "systems",
+        "data_subject" => "data_subjects",
+        "consent" => "consents",
+        "activity" => "activities",
+        "flow" => "flows",
+        "transfer" => "transfers",
+        "order" => "orders",
+        "breach" => "breaches",
+        _ => "requests",
+    }
 }
 
 fn plain(kind: Kind, name: &'static str, id: &str, raw: &Map<String, Json>) -> Node {
@@ -1406,13 +1484,18 @@ fn bystanders(
                 },
                 None => Tri::False,
             };
+            // CHECKPOINTS §2.2: not covered by the consent relied on, or stated not informed.
+            // A consenting person was informed by the consent itself, so an unstated `informed`
+            // leaves only people the consent does not cover undecided.
+            let uninformed = match ds.data.informed {
+                Some(i) => Tri::from_bool(!i),
+                None if consent.is_some() => Tri::False,
+                None => Tri::unknown(miss("data_subject", &ds.id, "informed")),
+            };
             let by = if consent.is_some() {
-                consented.negate()
+                consented.negate().or(uninformed)
             } else {
-                match ds.data.informed {
-                    Some(i) => Tri::from_bool(!i),
-                    None => Tri::unknown(miss("data_subject", &ds.id, "informed")),
-                }
+                uninformed
             };
             match by {
                 Tri::True => out.push(s.clone()),
@@ -1463,6 +1546,7 @@ fn activity_facts(
         (false, false, false, false, false, false);
     let mut from_subject = false;
     let mut from_indirect_party = false;
+    let mut recipients_missing: Vec<Missing> = Vec::new();
     for &fi in flows {
         let f = &ws.flows[fi];
         let ff = &flow_facts[fi];
@@ -1503,6 +1587,9 @@ fn activity_facts(
         }
         for &p in &ff.chain {
             recipients.insert(ws.parties[p].id.clone());
+        }
+        if let Err(m) = &ff.recipient {
+            recipients_missing.push(m.clone());
         }
         special.extend(ff.classes.special.iter().cloned());
         special_missing.extend(ff.classes.special_missing.iter().cloned());
@@ -1548,7 +1635,10 @@ fn activity_facts(
     );
     d.insert(
         "recipients".into(),
-        Derived::known(ids(recipients.iter().cloned())),
+        Derived {
+            value: ids(recipients.iter().cloned()),
+            missing: recipients_missing,
+        },
     );
     d.insert(
         "transfers".into(),
