@@ -322,17 +322,24 @@ pub fn evaluate(
                     subject.location.range.start.col
                 ))
             };
+            let matches_pattern = |m: &Missing, patterns: &[String]| {
+                let text = if m.kind == "section" {
+                    format!("section.{}.{}", m.id, m.path)
+                } else {
+                    format!("{}.{}", m.kind, m.path)
+                };
+                patterns.iter().any(|p| pattern_matches(p, &text))
+            };
             let relevant = |m: &Missing| match &rule.unknown {
                 None => true,
-                Some(patterns) => {
-                    let text = if m.kind == "section" {
-                        format!("section.{}.{}", m.id, m.path)
-                    } else {
-                        format!("{}.{}", m.kind, m.path)
-                    };
-                    m.path.starts_with("failed:")
-                        || patterns.iter().any(|p| pattern_matches(p, &text))
+                Some(_) if m.path.starts_with("failed:") => true,
+                // A partly undecided fact matters if a fact that would decide it does.
+                Some(patterns) if m.path.starts_with("derived:") => {
+                    super::node::undecided_sources(m)
+                        .iter()
+                        .any(|s| matches_pattern(s, patterns))
                 }
+                Some(patterns) => matches_pattern(m, patterns),
             };
             let when = match &rule.when {
                 Some(_) => match decide(&|| render(&format!("{i}/when")), &relevant) {
@@ -523,6 +530,10 @@ fn expand(missing: Vec<Missing>) -> Vec<Missing> {
     FAILED.with(|f| {
         let f = f.borrow();
         for m in missing {
+            if m.path.starts_with("derived:") {
+                out.extend(super::node::undecided_sources(&m));
+                continue;
+            }
             match m.path.strip_prefix("failed:") {
                 Some(rule) => {
                     for (r, _, ms) in f.get(&subject_key(&m.kind, &m.id)).into_iter().flatten() {

@@ -478,7 +478,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                 subject_ids.push(id);
             }
         }
-        let subject_ids = if subject_ids.is_empty() {
+        // `subjects: []` states that nobody's data travel; only an absent list is undecided.
+        let subject_ids = if subject_ids.is_empty() && !f.raw.contains_key("subjects") {
             Err(miss("flow", &f.id, "subjects"))
         } else {
             Ok(subject_ids)
@@ -1408,21 +1409,35 @@ fn consent_gaps(
         }
     };
     check("purpose".into(), Tri::True, list_has("purposes", &a.id));
-    if let Ok(Some(p)) = ff.recipient {
-        let pid = &cx.ws.parties[p].id;
-        check(
-            format!("recipient:{pid}"),
-            Tri::True,
-            list_has("recipients", pid),
-        );
+    match &ff.recipient {
+        Ok(Some(p)) => {
+            let pid = &cx.ws.parties[*p].id;
+            check(
+                format!("recipient:{pid}"),
+                Tri::True,
+                list_has("recipients", pid),
+            );
+        }
+        Ok(None) => {}
+        // Who receives is undecided, so whether the consent names them is too.
+        Err(m) => check("recipient".into(), Tri::unknown(m.clone()), Tri::False),
     }
     let covers = |key: &str| tri_bool(&c.raw, &format!("covers.{key}"), "consent", &c.id);
-    let reviewed = f.data.access == "human_review" && matches!(ff.recipient, Ok(Some(_)))
-        || get_bool(&a.raw, "human_review.performed") == Some(true)
-            && get_str(&a.raw, "human_review.by").is_some_and(|b| b != "employee");
-    if reviewed {
-        check("human_review".into(), Tri::True, covers("human_review"));
+    let by_others = match (
+        get_bool(&a.raw, "human_review.performed"),
+        get_str(&a.raw, "human_review.by"),
+    ) {
+        (Some(true), Some(by)) => Tri::from_bool(by != "employee"),
+        (Some(true), None) => Tri::unknown(miss("activity", &a.id, "human_review.by")),
+        _ => Tri::False,
+    };
+    let reviewed = match &ff.recipient {
+        Ok(Some(_)) => Tri::from_bool(f.data.access == "human_review"),
+        Err(m) if f.data.access == "human_review" => Tri::unknown(m.clone()),
+        _ => Tri::False,
     }
+    .or(by_others);
+    check("human_review".into(), reviewed, covers("human_review"));
     if a.data.purpose_category.as_deref() == Some("ai_training") {
         check("ai_training".into(), Tri::True, covers("ai_training"));
     }

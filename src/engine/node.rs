@@ -40,6 +40,8 @@ pub type Recorded = BTreeMap<Missing, Domain>;
 
 thread_local! {
     static RECORDER: RefCell<Option<Recorded>> = const { RefCell::new(None) };
+    /// What stands behind each `derived:` fact recorded: the stated facts that would decide it.
+    static UNDECIDED: RefCell<BTreeMap<Missing, Vec<Missing>>> = const { RefCell::new(BTreeMap::new()) };
     /// Values assumed for missing facts while probing (see [`super::eval`]).
     static ASSUMED: RefCell<Option<BTreeMap<Missing, Json>>> = const { RefCell::new(None) };
 }
@@ -211,6 +213,35 @@ impl Node {
     /// The value of a field, recording it as missing when it is defined but not stated.
     pub fn field(&self, key: &str) -> Option<Value> {
         if let Some(d) = self.derived.get(key) {
+            if d.missing.is_empty() {
+                return Some(d.value.clone());
+            }
+            // A list known only in part (some items undecided): a two-valued fact "more items",
+            // which the engine tries both ways; it stands for the facts that would decide them.
+            if d.value.kind() == minijinja::value::ValueKind::Seq {
+                let fact = Missing {
+                    kind: self.owner.kind_name.to_string(),
+                    id: self.owner.id.clone(),
+                    path: format!("derived:{}", self.child_path(key)),
+                };
+                return Some(match assumed(&fact) {
+                    Some(Json::Bool(true)) => {
+                        let mut v: Vec<Value> =
+                            d.value.try_iter().map(|i| i.collect()).unwrap_or_default();
+                        v.push(Value::from("(undecided)"));
+                        Value::from(v)
+                    }
+                    Some(_) => d.value.clone(),
+                    None => {
+                        UNDECIDED.with(|u| u.borrow_mut().insert(fact.clone(), d.missing.clone()));
+                        record_with(
+                            fact,
+                            Some(Arc::new(vec![Json::Bool(true), Json::Bool(false)])),
+                        );
+                        d.value.clone()
+                    }
+                });
+            }
             for m in &d.missing {
                 record(m.clone());
             }
@@ -329,4 +360,9 @@ impl Object for Node {
             write!(f, "{}", self.path)
         }
     }
+}
+
+/// The stated facts behind a `derived:` fact recorded by [`Node::field`].
+pub fn undecided_sources(fact: &Missing) -> Vec<Missing> {
+    UNDECIDED.with(|u| u.borrow().get(fact).cloned().unwrap_or_default())
 }
