@@ -291,13 +291,26 @@ pub fn evaluate(
     FAILED.with(|f| f.borrow_mut().clear());
     let mut outcomes = Vec::new();
     let empty: Vec<Subject> = Vec::new();
+    // Each subject's context is the same for every rule: built once.
+    let contexts: BTreeMap<&str, Vec<Value>> = fb
+        .subjects
+        .iter()
+        .map(|(kind, list)| {
+            (
+                *kind,
+                list.iter()
+                    .map(|s| context(&fb, s, &lookup, &refv))
+                    .collect(),
+            )
+        })
+        .collect();
     for (i, rule) in rules.iter().enumerate() {
         let subjects = fb.subjects.get(rule.subject.as_str()).unwrap_or(&empty);
-        for subject in subjects {
-            let ctx = context(&fb, subject, &lookup, &refv);
+        for (si, subject) in subjects.iter().enumerate() {
+            let ctx = &contexts[rule.subject.as_str()][si];
             let render = |name: &str| -> Result<bool, Error> {
                 let t = env.get_template(name)?;
-                Ok(t.render(&ctx)? == "1")
+                Ok(t.render(ctx)? == "1")
             };
             let fail = |e: Error, part: &str| {
                 Diagnostic::at(
@@ -388,7 +401,7 @@ pub fn evaluate(
             }
             let message = if matches!(status, Status::Gap | Status::Unknown) {
                 let t = env.get_template(&format!("{i}/message"));
-                let (rendered, _) = recording(|| t.and_then(|t| t.render(&ctx)));
+                let (rendered, _) = recording(|| t.and_then(|t| t.render(ctx)));
                 match rendered {
                     Ok(m) => Some(m.split_whitespace().collect::<Vec<_>>().join(" ")),
                     Err(e) => {

@@ -251,24 +251,31 @@ impl Node {
             return Some(super::eval::failed_on(&self.owner));
         }
         let field = self.shape.fields.get(key)?;
-        let pointer = format!(
-            "{}/{}",
-            self.pointer,
-            key.replace('~', "~0").replace('/', "~1")
-        );
+        // Built only when a child node needs it: most reads are of plain values.
+        let pointer = || {
+            format!(
+                "{}/{}",
+                self.pointer,
+                key.replace('~', "~0").replace('/', "~1")
+            )
+        };
         let raw = self.raw().and_then(|m| m.get(key));
         match (raw, &field.nested, &field.items) {
             (Some(Json::Object(_)), Some(shape), _) => Some(Value::from_object(self.child(
                 key,
                 shape.clone(),
-                pointer,
+                pointer(),
                 self.record,
             ))),
             (Some(Json::Array(list)), _, Some(shape)) => Some(Value::from(
                 (0..list.len())
                     .map(|i| {
-                        let mut n =
-                            self.child(key, shape.clone(), format!("{pointer}/{i}"), self.record);
+                        let mut n = self.child(
+                            key,
+                            shape.clone(),
+                            format!("{}/{i}", pointer()),
+                            self.record,
+                        );
                         n.path = format!("{}[{i}]", n.path);
                         Value::from_object(n)
                     })
@@ -282,7 +289,7 @@ impl Node {
                 Some(Value::from_object(self.child(
                     key,
                     shape.clone(),
-                    pointer,
+                    pointer(),
                     record,
                 )))
             }
