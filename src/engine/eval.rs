@@ -100,6 +100,8 @@ pub struct Evaluation {
 type RuleStatus = (String, Status, Vec<Missing>);
 
 thread_local! {
+    /// The rules the rule being evaluated depends on: only their unknowns matter to its `failed`.
+    static DEPENDS_ON: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// Statuses so far, by subject (`kind:id`), for `failed`.
     static FAILED: RefCell<HashMap<String, Vec<RuleStatus>>> = RefCell::new(HashMap::new());
 }
@@ -119,6 +121,7 @@ pub fn failed_on(owner: &Owner) -> Value {
                 Status::Gap | Status::Waived => {
                     ids.insert(rule.clone());
                 }
+                Status::Unknown if !DEPENDS_ON.with(|d| d.borrow().contains(rule)) => {}
                 Status::Unknown => {
                     // Undecided: a fact with two values, in or out, tried by the prober.
                     let fact = Missing {
@@ -305,6 +308,7 @@ pub fn evaluate(
         })
         .collect();
     for (i, rule) in rules.iter().enumerate() {
+        DEPENDS_ON.with(|d| *d.borrow_mut() = rule.depends_on.clone());
         let subjects = fb.subjects.get(rule.subject.as_str()).unwrap_or(&empty);
         for (si, subject) in subjects.iter().enumerate() {
             let ctx = &contexts[rule.subject.as_str()][si];
