@@ -204,12 +204,41 @@ fn context(fb: &FactBase, subject: &Subject, lookup: &Value, reference: &Value) 
 }
 
 fn reference_value(reference: &Reference) -> Value {
-    Value::from(minijinja::value::Serde(serde_json::json!({
-        "eea": reference.eea_codes.iter().collect::<Vec<_>>(),
-        "adequacy": reference.adequacy.iter().filter(|d| d.status == "in_force").map(|d| &d.country).collect::<Vec<_>>(),
-        "location_min_interval_s": 60,
-        "dpf_check_max_age_days": 365,
-    })))
+    // Every reference file by stem, its data keys at the top (`ref.consent_ages.ages.FR`), plus
+    // the tunables and the short lists rules use most.
+    let mut map = serde_json::Map::new();
+    for (stem, table) in &reference.tables {
+        map.insert(stem.clone(), table.clone());
+        if stem == "tunables"
+            && let Some(t) = table.as_object()
+        {
+            for (k, v) in t {
+                if !matches!(k.as_str(), "source" | "as_of" | "notes") {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    map.insert(
+        "eea".into(),
+        serde_json::json!(reference.eea_codes.iter().collect::<Vec<_>>()),
+    );
+    map.insert(
+        "adequacy".into(),
+        serde_json::json!(
+            reference
+                .adequacy
+                .iter()
+                .filter(|d| d.status == "in_force")
+                .map(|d| &d.country)
+                .collect::<Vec<_>>()
+        ),
+    );
+    map.entry("location_min_interval_s")
+        .or_insert(serde_json::json!(60));
+    map.entry("dpf_check_max_age_days")
+        .or_insert(serde_json::json!(365));
+    Value::from(minijinja::value::Serde(serde_json::Value::Object(map)))
 }
 
 /// The `lookup(id)` function: the element an id names, or none.

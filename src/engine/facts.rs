@@ -358,6 +358,11 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
 
     // Sections.
     let section_node = |name: &'static str, raw: Option<&Map<String, Json>>| -> Value {
+        let derived = if name == "notice" {
+            notice_facts(raw, "section", "notice", "")
+        } else {
+            BTreeMap::new()
+        };
         let mut node = Node::element(
             Owner {
                 kind: Kind::Controller,
@@ -366,7 +371,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             },
             shapes.of(name),
             raw.map(|m| Json::Object(m.clone())).unwrap_or(Json::Null),
-            BTreeMap::new(),
+            derived,
         );
         if raw.is_none() {
             // Reads inside an absent section are missing facts; the section itself is falsy.
@@ -650,6 +655,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
     }
 
     // Controller.
+    let mut controller_derived: BTreeMap<String, Derived> = BTreeMap::new();
     let mut eea_countries: BTreeSet<String> = BTreeSet::new();
     for ds in &ws.data_subjects {
         for c in &ds.data.countries {
@@ -689,20 +695,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             derived_tri(no_est.and(targets).and(in_eea)),
         );
         d.insert("gdpr_applies".into(), derived_tri(gdpr.clone()));
-        let node = Node::element(
-            Owner {
-                kind: Kind::Controller,
-                kind_name: "controller",
-                id: c.id.clone(),
-            },
-            shapes.of("controller"),
-            Json::Object(c.raw.clone()),
-            d,
-        );
-        let v = Value::from_object(node.clone());
-        fb.controller = v.clone();
-        fb.by_id.insert(c.id.clone(), v);
-        push(&mut fb, "controller", &c.id, &c.location, node, None);
+        // The node is built after the activities (`dpo_required` looks across them).
+        controller_derived = d;
     }
 
     // Parties.
@@ -733,11 +727,59 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         push(&mut fb, "party", &p.id, &p.location, node, None);
     }
 
-    // Systems.
+    // Systems. Lineage (for datasets and models): the activities whose flows end at the system or
+    // at a system upstream of it, walking the flows backwards once per dataset or model.
+    let mut into: Vec<Vec<usize>> = vec![Vec::new(); ws.systems.len()];
+    for (fi, f) in ws.flows.iter().enumerate() {
+        if let Some(NodeRef {
+            kind: Kind::System,
+            index,
+        }) = f.data.to_ref
+        {
+            into[index].push(fi);
+        }
+    }
+    let lineage = |start: usize| -> Vec<String> {
+        let mut seen = vec![false; ws.systems.len()];
+        let mut stack = vec![start];
+        let mut acts: BTreeSet<String> = BTreeSet::new();
+        let is_model = ws.systems[start].data.kind.as_deref() == Some("model");
+        while let Some(sy) = stack.pop() {
+            if std::mem::replace(&mut seen[sy], true) {
+                continue;
+            }
+            for &fi in &into[sy] {
+                let f = &ws.flows[fi];
+                if let Some(a) = f.data.activity_ref.map(|r| &ws.activities[r.index]) {
+                    let training = matches!(
+                        a.data.purpose_category.as_deref(),
+                        Some("ai_training" | "product_improvement" | "research")
+                    );
+                    if !is_model || training {
+                        acts.insert(a.id.clone());
+                    }
+                }
+                if let Some(NodeRef {
+                    kind: Kind::System,
+                    index,
+                }) = f.data.from_ref
+                {
+                    stack.push(index);
+                }
+            }
+        }
+        acts.into_iter().collect()
+    };
     let top_security = ws.security.as_ref().map(|s| Json::Object(s.raw.clone()));
     let mut system_nodes: Vec<Value> = Vec::with_capacity(ws.systems.len());
     for (i, s) in ws.systems.iter().enumerate() {
         let mut d = BTreeMap::new();
+        let lineage = if matches!(s.data.kind.as_deref(), Some("model" | "dataset")) {
+            lineage(i)
+        } else {
+            Vec::new()
+        };
+        d.insert("lineage".into(), Derived::known(ids(lineage)));
         d.insert(
             "flows".into(),
             Derived::known(ids(system_flows[i].iter().cloned())),
@@ -782,8 +824,33 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             .insert(s.id.clone(), Value::from_object(node.clone()));
         push(&mut fb, "data_subject", &s.id, &s.location, node, None);
     }
+    let notify_hours = reference.tunable("breach_notification_hours", 72.0);
     for b in &ws.breaches {
-        let node = plain(Kind::Breach, "breach", &b.id, &b.raw);
+        // Art. 33(1): notified within 72 hours of awareness; `null` states "not notified".
+        let mut d = BTreeMap::new();
+        let (notified, late) = match b.raw.get("authority_notified_hours") {
+            Some(Json::Null) => (Derived::known(false), Derived::known(false)),
+            Some(h) => (
+                Derived::known(true),
+                Derived::known(h.as_f64().is_some_and(|h| h > notify_hours)),
+            ),
+            None => {
+                let m = vec![miss("breach", &b.id, "authority_notified_hours")];
+                (Derived::unknown(m.clone()), Derived::unknown(m))
+            }
+        };
+        d.insert("notified".into(), notified);
+        d.insert("late".into(), late);
+        let node = Node::element(
+            Owner {
+                kind: Kind::Breach,
+                kind_name: "breach",
+                id: b.id.clone(),
+            },
+            shapes.of("breach"),
+            Json::Object(b.raw.clone()),
+            d,
+        );
         fb.by_id
             .insert(b.id.clone(), Value::from_object(node.clone()));
         push(&mut fb, "breach", &b.id, &b.location, node, None);
@@ -914,12 +981,20 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                 };
                 d.insert("late".into(), derived_tri(late));
                 d.insert("days_late".into(), Derived::known(days_late));
+                d.insert(
+                    "age_days".into(),
+                    match end {
+                        Some((_, e)) if first == last => Derived::known(e - first),
+                        _ => Derived::unknown(vec![miss("request", &r.id, "received")]),
+                    },
+                );
             }
             None => {
                 let m = vec![miss("request", &r.id, "received")];
                 d.insert("deadline".into(), Derived::unknown(m.clone()));
                 d.insert("late".into(), Derived::unknown(m));
                 d.insert("days_late".into(), Derived::known(()));
+                d.insert("age_days".into(), Derived::known(()));
             }
         }
         let node = Node::element(
@@ -962,6 +1037,12 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         });
         let eff = overlay(top_notice.as_ref(), a.raw.get("notice"));
         let stated = top_notice.is_some() || a.raw.get("notice").is_some();
+        let given = notice_facts(
+            eff.as_object().filter(|_| stated),
+            "activity",
+            &a.id,
+            "notice.",
+        );
         let mut n = Node::element(
             Owner {
                 kind: Kind::Activity,
@@ -970,7 +1051,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             },
             shapes.of("notice"),
             if stated { eff } else { Json::Null },
-            BTreeMap::new(),
+            given,
         );
         n.path = "notice".to_string();
         if !stated {
@@ -1267,6 +1348,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
     }
 
     // Activities.
+    let mut dpo_inputs: Vec<Tri> = Vec::new();
     for (ai, a) in ws.activities.iter().enumerate() {
         let d = activity_facts(
             &cx,
@@ -1278,6 +1360,12 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             &leg_nodes,
             &system_nodes,
         );
+        let mut d = d;
+        d.insert(
+            "effective_notice".into(),
+            Derived::known(fb.activity_notice[ai].clone()),
+        );
+        dpo_inputs.push(dpo_input(&d));
         let node = Node::element(
             Owner {
                 kind: Kind::Activity,
@@ -1291,6 +1379,35 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         fb.by_id
             .insert(a.id.clone(), Value::from_object(node.clone()));
         push(&mut fb, "activity", &a.id, &a.location, node, Some(ai));
+    }
+    // The controller, whose facts look across the activities.
+    if let Some(c) = &ws.controller {
+        controller_derived.insert(
+            "dpo_required".into(),
+            derived_tri(
+                Tri::from_bool(c.data.public_authority == Some(true))
+                    .or(if c.data.public_authority.is_none() {
+                        Tri::unknown(miss("controller", &c.id, "public_authority"))
+                    } else {
+                        Tri::False
+                    })
+                    .or(Tri::any(dpo_inputs)),
+            ),
+        );
+        let node = Node::element(
+            Owner {
+                kind: Kind::Controller,
+                kind_name: "controller",
+                id: c.id.clone(),
+            },
+            shapes.of("controller"),
+            Json::Object(c.raw.clone()),
+            std::mem::take(&mut controller_derived),
+        );
+        let v = Value::from_object(node.clone());
+        fb.controller = v.clone();
+        fb.by_id.insert(c.id.clone(), v);
+        push(&mut fb, "controller", &c.id, &c.location, node, None);
     }
     let all: BTreeMap<&str, Vec<Value>> = fb
         .subjects
@@ -1307,6 +1424,64 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         .collect();
     fb.workspace = Value::from(all);
     fb
+}
+
+/// `notice.given` (items stated and not deficient) and `notice.deficient` for a notice block.
+fn notice_facts(
+    raw: Option<&Map<String, Json>>,
+    kind: &str,
+    id: &str,
+    prefix: &str,
+) -> BTreeMap<String, Derived> {
+    let mut d = BTreeMap::new();
+    let Some(raw) = raw else {
+        return d;
+    };
+    let list = |key: &str| -> Option<Vec<String>> {
+        raw.get(key).and_then(Json::as_array).map(|a| {
+            a.iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+    };
+    let deficient = list("deficient_items").unwrap_or_default();
+    d.insert(
+        "given".into(),
+        match list("items") {
+            Some(items) => {
+                Derived::known(ids(items.into_iter().filter(|i| !deficient.contains(i))))
+            }
+            None => Derived::unknown(vec![miss(kind, id, &format!("{prefix}items"))]),
+        },
+    );
+    d
+}
+
+/// An activity's share of `controller.dpo_required` (Art. 37(1)(b)/(c)): large-scale processing
+/// that is systematic monitoring or of special or criminal data.
+fn dpo_input(d: &BTreeMap<String, Derived>) -> Tri {
+    let criterion = |name: &str| -> Tri {
+        let v = d
+            .get("dpia_criteria")
+            .and_then(|c| c.value.get_attr(name).ok())
+            .unwrap_or(Value::from(()));
+        if v.is_none() || v.is_undefined() {
+            Tri::Unknown(
+                d.get("dpia_required")
+                    .map(|r| r.missing.clone())
+                    .unwrap_or_default(),
+            )
+        } else {
+            Tri::from_bool(v.is_true())
+        }
+    };
+    let special = d
+        .get("special")
+        .is_some_and(|s| s.value.len().unwrap_or(0) > 0);
+    let criminal = d.get("criminal").is_some_and(|c| c.value.is_true());
+    criterion("large_scale")
+        .and(criterion("systematic_monitoring").or(Tri::from_bool(special || criminal)))
 }
 
 /// An element that is not there: falsy, every field `none`; with `record`, reading a field notes it
@@ -1944,6 +2119,111 @@ fn activity_facts(
         Derived::unknown(m)
     };
     d.insert("dpia_required".into(), required);
+
+    // Age of digital consent (Art. 8(1)): the highest over the subjects' EEA countries.
+    let mut age: Option<u64> = None;
+    for s in &subjects {
+        let Some(r) = ws.lookup(s) else { continue };
+        for c in &ws.data_subjects[r.index].data.countries {
+            let ages: Vec<u64> = if c == "EEA" {
+                cx.reference
+                    .eea_codes
+                    .iter()
+                    .map(|e| cx.reference.consent_age(e))
+                    .collect()
+            } else if cx.reference.is_eea(c) {
+                vec![cx.reference.consent_age(c)]
+            } else {
+                Vec::new()
+            };
+            age = ages.into_iter().chain(age).max();
+        }
+    }
+    d.insert(
+        "consent_age".into(),
+        Derived::known(age.unwrap_or_else(|| cx.reference.consent_age(""))),
+    );
+
+    // Further processing (Art. 6(4)): data collected for another purpose reused.
+    let norm = |s: &str| s.trim().to_lowercase();
+    let further = match (get_str(raw, "original_purpose"), a.data.purpose.as_deref()) {
+        (Some(o), Some(p)) => Derived::known(norm(o) != norm(p)),
+        (Some(o), None) => Derived::known(!o.trim().is_empty()),
+        (None, _) => Derived::known(false),
+    };
+    d.insert("further_processing".into(), further);
+
+    // AI Act: prohibited practices (Art. 5) and Annex III areas (CHECKPOINTS §2.4).
+    let mut practices: BTreeSet<String> = raw
+        .get("ai_act")
+        .and_then(|x| x.get("practices"))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect();
+    let identification = a.data.biometric_use.as_deref() == Some("identification");
+    let faces = flows.iter().any(|&fi| {
+        ws.flows[fi].data.data.iter().any(|c| {
+            c == "user.biometric.face"
+                || c.starts_with("user.biometric.face.")
+                || c == "user.content.image"
+        })
+    });
+    if channel == Some("scraping") && identification && faces {
+        practices.insert("untargeted_face_scraping".into());
+    }
+    if identification
+        && get_bool(raw, "collection.continuous") == Some(true)
+        && public_source
+        && purpose == Some("law_enforcement_support")
+    {
+        practices.insert("realtime_remote_biometric_id".into());
+    }
+    d.insert(
+        "ai_practices".into(),
+        Derived::known(ids(practices.iter().cloned())),
+    );
+    let mut annex: BTreeSet<String> = raw
+        .get("ai_act")
+        .and_then(|x| x.get("annex_iii"))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect();
+    let uses_ai = raw.get("ai_act").is_some()
+        || model
+        || matches!(
+            a.data.biometric_use.as_deref(),
+            Some("identification" | "categorisation")
+        );
+    if uses_ai {
+        if matches!(
+            a.data.biometric_use.as_deref(),
+            Some("identification" | "categorisation")
+        ) {
+            annex.insert("biometrics".into());
+        }
+        let decides = get_bool(raw, "profiling") == Some(true)
+            || get_bool(raw, "automated_decision.solely_automated") == Some(true);
+        if decides && matches!(purpose, Some("hr_management" | "worker_monitoring")) {
+            annex.insert("employment".into());
+        }
+        let students = subjects
+            .iter()
+            .filter_map(|s| ws.lookup(s))
+            .any(|r| ws.data_subjects[r.index].data.category.as_deref() == Some("student"));
+        if decides && students {
+            annex.insert("education".into());
+        }
+    }
+    d.insert(
+        "annex_iii".into(),
+        Derived::known(ids(annex.iter().cloned())),
+    );
     d
 }
 

@@ -221,6 +221,7 @@ fn build() -> Shapes {
         "order",
         "breach",
         "request",
+        "notice",
         "flow",
         "transfer",
         "activity",
@@ -252,7 +253,9 @@ fn build() -> Shapes {
             shape.fields.insert(name.clone(), field);
         }
         // `failed` is on every element (rules name what they read in `depends_on`).
-        shape.fields.entry("failed".to_string()).or_default();
+        if kind != "notice" {
+            shape.fields.entry("failed".to_string()).or_default();
+        }
         by_name.insert(kind, Arc::new(shape));
     }
     for (name, shape) in shapes {
@@ -320,6 +323,7 @@ pub fn facts_markdown() -> String {
         "activity",
         "flow",
         "transfer",
+        "notice",
         "order",
         "breach",
         "request",

@@ -114,6 +114,8 @@ pub struct Reference {
     pub eea: Vec<EeaMember>,
     pub eea_codes: BTreeSet<String>,
     pub adequacy: Vec<AdequacyDecision>,
+    /// Every reference file by stem (`consent_ages`, `fine_tiers`, ...), as rules see it in `ref`.
+    pub tables: BTreeMap<String, serde_json::Value>,
 }
 
 fn load<T: for<'de> Deserialize<'de>>(path: &str) -> T {
@@ -145,12 +147,49 @@ impl Reference {
                 eea_codes: eea.members.iter().map(|m| m.code.clone()).collect(),
                 eea: eea.members,
                 adequacy: adequacy.decisions,
+                tables: embedded::under("rules/reference/")
+                    .filter(|(p, _)| p.ends_with(".yaml"))
+                    .map(|(p, text)| {
+                        let stem = p
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or(p)
+                            .trim_end_matches(".yaml")
+                            .to_string();
+                        let doc = yaml::parse(text, yaml::Limits::default()).unwrap_or_else(|e| {
+                            panic!("{p}:{}: {}", e.range.start.line, e.message)
+                        });
+                        (stem, doc.value)
+                    })
+                    .collect(),
             }
         })
     }
 
     pub fn is_country(&self, code: &str) -> bool {
         self.countries.contains_key(code)
+    }
+
+    /// A number from `tunables.yaml`, or the default when the file or key is absent.
+    pub fn tunable(&self, key: &str, default: f64) -> f64 {
+        self.tables
+            .get("tunables")
+            .and_then(|t| t.get(key))
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(default)
+    }
+
+    /// The Art. 8(1) age of digital consent in an EEA state (`consent_ages.yaml`; 16 by default).
+    pub fn consent_age(&self, country: &str) -> u64 {
+        let t = self.tables.get("consent_ages");
+        t.and_then(|t| t.get("ages"))
+            .and_then(|a| a.get(country))
+            .and_then(serde_json::Value::as_u64)
+            .or_else(|| {
+                t.and_then(|t| t.get("default"))
+                    .and_then(serde_json::Value::as_u64)
+            })
+            .unwrap_or(16)
     }
 
     pub fn is_eea(&self, code: &str) -> bool {
