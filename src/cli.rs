@@ -115,18 +115,42 @@ pub enum RulesCommand {
         /// More rule files from this directory
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
     },
-    /// Everything about one rule
+    /// Everything about one rule: articles, rationale, expressions, what it reads, fix, references, examples
     Show {
         /// The rule id
         id: String,
         /// More rule files from this directory
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// Output format (`yaml`: the rule file as written)
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
     },
     /// Run the rules' self-tests (`tests:`): the built-in ones, plus those of DIR
     Test {
         /// A directory of rule files to test with the built-in ones
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table
+    Text,
+    /// Every rule with its fields, what it reads and its self-tests
+    Json,
+    /// The catalogue as Markdown (docs/rules.md)
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+    /// The rule file as written
+    Yaml,
 }

@@ -265,26 +265,18 @@ fn load_rules_or_report(dirs: &[std::path::PathBuf]) -> Option<Vec<engine::Rule>
 /// `flowaudit rules`.
 pub fn rules(cmd: &RulesCommand) -> i32 {
     match cmd {
-        RulesCommand::List { rules } => {
-            let Some(mut rules) = load_rules_or_report(rules) else {
+        RulesCommand::List { rules, format } => {
+            let Some(rules) = load_rules_or_report(rules) else {
                 return EXIT_INVALID;
             };
-            rules.sort_by(|a, b| a.id.cmp(&b.id));
-            let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
-            let mut out = String::new();
-            for r in &rules {
-                out.push_str(&format!(
-                    "{:width$}  {:8}  {:12}  {}\n",
-                    r.id,
-                    r.severity.as_str(),
-                    r.subject,
-                    r.title
-                ));
-            }
-            print_stdout(&out);
+            print_stdout(&match format {
+                crate::cli::ListFormat::Text => engine::catalogue::list_text(&rules),
+                crate::cli::ListFormat::Json => engine::catalogue::list_json(&rules),
+                crate::cli::ListFormat::Markdown => engine::catalogue::list_markdown(&rules),
+            });
             EXIT_OK
         }
-        RulesCommand::Show { id, rules } => {
+        RulesCommand::Show { id, rules, format } => {
             let Some(rules) = load_rules_or_report(rules) else {
                 return EXIT_INVALID;
             };
@@ -302,7 +294,11 @@ pub fn rules(cmd: &RulesCommand) -> i32 {
                 print_diagnostics(&[d], Sources::default());
                 return EXIT_INVALID;
             };
-            print_stdout(&r.origin.text);
+            print_stdout(&match format {
+                crate::cli::ShowFormat::Text => engine::catalogue::show_text(r),
+                crate::cli::ShowFormat::Json => engine::catalogue::show_json(r),
+                crate::cli::ShowFormat::Yaml => r.origin.text.to_string(),
+            });
             EXIT_OK
         }
         RulesCommand::Test { dir } => {

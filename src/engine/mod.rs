@@ -1,6 +1,7 @@
 //! The rule engine: rule files ([`rules`]), derived facts ([`facts`]) seen through schema-aware
 //! objects ([`node`], [`shapes`]), and evaluation into statuses ([`eval`]).
 
+pub mod catalogue;
 pub mod dates;
 pub mod eval;
 pub mod facts;

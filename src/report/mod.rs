@@ -102,8 +102,10 @@ pub struct WaiverReport {
 pub struct Summary {
     /// Results by status.
     pub statuses: BTreeMap<&'static str, usize>,
-    /// Gaps by severity.
+    /// GDPR gaps by severity (AI Act overlay findings are counted apart).
     pub gaps: BTreeMap<&'static str, usize>,
+    /// Gaps of rules tagged `ai-act`, by severity: EU AI Act findings, not GDPR gaps.
+    pub ai_act: BTreeMap<&'static str, usize>,
     /// Gaps at or above `fail_on`.
     pub failing: usize,
     /// `blocked` when `failing > 0`, else `ready`.
@@ -218,11 +220,14 @@ pub fn build(
         Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut gaps: BTreeMap<&'static str, usize> =
         Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut ai_act: BTreeMap<&'static str, usize> =
+        Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut failing = 0;
     for f in &results {
         *statuses.entry(f.status.as_str()).or_default() += 1;
         if f.status == Status::Gap {
-            *gaps.entry(f.severity.as_str()).or_default() += 1;
+            let bucket = if is_ai_act(f) { &mut ai_act } else { &mut gaps };
+            *bucket.entry(f.severity.as_str()).or_default() += 1;
             if fail_on.is_some_and(|t| f.severity.at_least(t)) {
                 failing += 1;
             }
@@ -279,6 +284,7 @@ pub fn build(
         summary: Summary {
             statuses,
             gaps,
+            ai_act,
             failing,
             verdict: if failing > 0 { "blocked" } else { "ready" },
         },
@@ -286,6 +292,11 @@ pub fn build(
         results,
         waivers,
     }
+}
+
+/// A finding of the EU AI Act overlay (a rule tagged `ai-act`).
+pub fn is_ai_act(f: &Finding) -> bool {
+    f.tags.iter().any(|t| t == "ai-act")
 }
 
 /// The JSON rendering.

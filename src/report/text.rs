@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CheckReport, Finding, Place};
+use super::{CheckReport, Finding, Place, is_ai_act};
 use crate::engine::eval::WaiverState;
 use crate::engine::{Severity, Status};
 
@@ -26,23 +26,40 @@ pub fn render(report: &CheckReport) -> String {
             .map(|r| r.remediation.trim().replace('\n', " "))
             .unwrap_or_default()
     };
+    let finding = |out: &mut String, f: &Finding| {
+        let _ = writeln!(out, "  {}  {}", f.rule, f.articles.join(", "));
+        let _ = writeln!(out, "  {} at {}", subject(f), at(&f.location));
+        if let Some(m) = &f.message {
+            let _ = writeln!(out, "  {m}");
+        }
+        let _ = writeln!(out, "  fix: {}\n", remediation(&f.rule));
+    };
     for sev in Severity::ALL {
         let gaps: Vec<&Finding> = report
             .results
             .iter()
-            .filter(|f| f.status == Status::Gap && f.severity == sev)
+            .filter(|f| f.status == Status::Gap && f.severity == sev && !is_ai_act(f))
             .collect();
         if gaps.is_empty() {
             continue;
         }
         let _ = writeln!(out, "{} ({})\n", sev.as_str(), gaps.len());
         for f in gaps {
-            let _ = writeln!(out, "  {}  {}", f.rule, f.articles.join(", "));
-            let _ = writeln!(out, "  {} at {}", subject(f), at(&f.location));
-            if let Some(m) = &f.message {
-                let _ = writeln!(out, "  {m}");
-            }
-            let _ = writeln!(out, "  fix: {}\n", remediation(&f.rule));
+            finding(&mut out, f);
+        }
+    }
+    // The EU AI Act overlay: its own section, not GDPR gaps.
+    let mut overlay: Vec<&Finding> = report
+        .results
+        .iter()
+        .filter(|f| f.status == Status::Gap && is_ai_act(f))
+        .collect();
+    overlay.sort_by_key(|f| f.severity);
+    if !overlay.is_empty() {
+        let _ = writeln!(out, "EU AI Act overlay ({})\n", overlay.len());
+        for f in overlay {
+            let _ = writeln!(out, "  [{}]", f.severity.as_str());
+            finding(&mut out, f);
         }
     }
     let unknown: Vec<&Finding> = report
@@ -126,9 +143,18 @@ pub fn render(report: &CheckReport) -> String {
     } else {
         format!("ready: no gap at or above {}", report.fail_on)
     };
+    let ai_total: usize = s.ai_act.values().sum();
+    let ai = if ai_total > 0 {
+        format!(
+            ", {ai_total} AI Act finding{}",
+            if ai_total == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "summary: {gap_total} gap{}{}, {} unknown, {} waived, {} pass, {} n/a — {verdict}",
+        "summary: {gap_total} gap{}{}{ai}, {} unknown, {} waived, {} pass, {} n/a — {verdict}",
         if gap_total == 1 { "" } else { "s" },
         if by_sev.is_empty() {
             String::new()
