@@ -148,18 +148,16 @@ pub fn list_markdown(rules: &[Rule]) -> String {
         rules.len(),
         rules.iter().map(|r| r.tests.len()).sum::<usize>()
     );
-    let groups: [(&str, &dyn Fn(&Rule) -> bool); 2] = [
+    let ai_act = |r: &Rule| r.tags.iter().any(|t| t == "ai-act");
+    let groups = [
         (
             "GDPR checkpoints (and IoT, AI and ePrivacy patterns)",
-            &|r: &Rule| !r.tags.iter().any(|t| t == "ai-act"),
+            false,
         ),
-        (
-            "EU AI Act overlay (reported apart from GDPR gaps)",
-            &|r: &Rule| r.tags.iter().any(|t| t == "ai-act"),
-        ),
+        ("EU AI Act overlay (reported apart from GDPR gaps)", true),
     ];
-    for (title, keep) in groups {
-        let selected: Vec<&&Rule> = rules.iter().filter(|r| keep(r)).collect();
+    for (title, overlay) in groups {
+        let selected: Vec<&&Rule> = rules.iter().filter(|r| ai_act(r) == overlay).collect();
         if selected.is_empty() {
             continue;
         }
