@@ -132,6 +132,8 @@ struct Ctx<'a> {
     reference: &'a Reference,
     today: i64,
     controller_id: String,
+    /// Categories that are images, video or audio of people (`tunables.media_categories`).
+    media: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -180,6 +182,22 @@ impl Ctx<'_> {
         let est = tri_bool(&c.raw, "eea_establishment", "controller", &c.id);
         let targets = tri_bool(&c.raw, "targets_eea", "controller", &c.id);
         est.or(targets)
+    }
+
+    /// Whether biometric categories processed for `use` are Art. 9 data: identification and
+    /// categorisation always; authentication as most EU authorities hold, unless the tunable
+    /// `biometric_authentication_is_special` says otherwise (CHECKPOINTS §2.1).
+    fn biometric_special(&self, biometric_use: &str) -> bool {
+        match biometric_use {
+            "authentication" => self
+                .reference
+                .tables
+                .get("tunables")
+                .and_then(|t| t.get("biometric_authentication_is_special"))
+                .and_then(Json::as_bool)
+                .unwrap_or(true),
+            u => BIOMETRIC_PROCESSING.contains(&u),
+        }
     }
 
     fn is_eea(&self, country: &str) -> bool {
@@ -262,7 +280,7 @@ impl Ctx<'_> {
                 if let Some(s) = flags.special {
                     if s == "biometric" {
                         match biometric_use {
-                            Some(u) if BIOMETRIC_PROCESSING.contains(&u) => {
+                            Some(u) if self.biometric_special(u) => {
                                 special.insert(s);
                             }
                             Some(_) => {}
@@ -275,7 +293,8 @@ impl Ctx<'_> {
                 c.criminal |= flags.art10;
                 c.highly_personal |= flags.highly_personal;
             }
-            c.media |= MEDIA
+            c.media |= self
+                .media
                 .iter()
                 .any(|m| cat == m || cat.starts_with(&format!("{m}.")));
             c.location |= cat == "user.location" || cat.starts_with("user.location.");
@@ -338,11 +357,24 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         .as_ref()
         .map(|c| c.id.clone())
         .unwrap_or_else(|| "controller".to_string());
+    let media: Vec<String> = reference
+        .tables
+        .get("tunables")
+        .and_then(|t| t.get("media_categories"))
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_else(|| MEDIA.iter().map(|s| s.to_string()).collect());
     let cx = Ctx {
         ws,
         reference,
         today,
         controller_id: controller_id.clone(),
+        media,
     };
     let mut fb = FactBase {
         subjects: BTreeMap::new(),
@@ -2152,6 +2184,16 @@ fn activity_facts(
         (None, _) => Derived::known(false),
     };
     d.insert("further_processing".into(), further);
+
+    // Retention (Art. 5(1)(e)): a limit stated, `indefinite`, or not stated.
+    d.insert(
+        "retention_limited".into(),
+        match get_str(raw, "retention.period") {
+            Some("indefinite") => Derived::known(false),
+            Some(_) => Derived::known(true),
+            None => Derived::unknown(vec![miss("activity", id, "retention.period")]),
+        },
+    );
 
     // AI Act: prohibited practices (Art. 5) and Annex III areas (CHECKPOINTS §2.4).
     let mut practices: BTreeSet<String> = raw
