@@ -2111,9 +2111,11 @@ fn activity_facts(
                 "4",
                 purpose_tri(&["worker_monitoring"]).and(t("collection.continuous")),
             ),
-            ("8", profiling.clone().and(combines)),
+            // Numbering of the official list (Délibération 2018-327): 8 profiling that can end or
+            // suspend a contract, 10 profiling with external data (CHECKPOINTS had them swapped).
+            ("10", profiling.clone().and(combines)),
             (
-                "9",
+                "8",
                 profiling.and(if raw.get("automated_decision").is_some() {
                     t("automated_decision.significant_effect")
                 } else {
