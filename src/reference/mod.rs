@@ -294,4 +294,32 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn every_reference_file_is_sourced_dated_and_documented() {
+        let r = Reference::get();
+        let doc = include_str!("../../docs/reference-data.md");
+        assert!(r.tables.len() >= 13);
+        for (stem, table) in &r.tables {
+            assert!(
+                table
+                    .get("source")
+                    .and_then(|s| s.as_str())
+                    .is_some_and(|s| !s.is_empty()),
+                "{stem}: source"
+            );
+            let as_of = table
+                .get("as_of")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default();
+            assert!(
+                crate::loading::formats::is_partial_date(as_of),
+                "{stem}: as_of {as_of}"
+            );
+            assert!(
+                doc.contains(&format!("`{stem}.yaml`")),
+                "{stem}.yaml not in docs/reference-data.md"
+            );
+        }
+    }
 }
