@@ -710,12 +710,16 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         let in_eea = if !eea_countries.is_empty() {
             Tri::True
         } else {
-            let unstated: Vec<Missing> = ws
+            let mut unstated: Vec<Missing> = ws
                 .data_subjects
                 .iter()
                 .filter(|s| s.data.countries.is_empty())
                 .map(|s| miss("data_subject", &s.id, "countries"))
                 .collect();
+            if ws.data_subjects.is_empty() {
+                // Nobody declared: where the people are is not stated at all.
+                unstated.push(miss("controller", &c.id, "data_subjects[].countries"));
+            }
             if unstated.is_empty() {
                 Tri::False
             } else {
