@@ -65,7 +65,7 @@ pub fn load_workspace_with(
 
 /// `flowaudit validate`.
 pub fn validate(args: &ValidateArgs) -> i32 {
-    let Some(rules) = load_rules_or_report(&args.rules) else {
+    let Some(rules) = load_rules_for_check_or_report(&args.rules) else {
         return EXIT_INVALID;
     };
     let (loaded, result) = load_workspace_with(&args.paths, &engine::rules::ids(&rules));
@@ -160,7 +160,7 @@ pub fn rule_matches(id: &str, pattern: &str) -> bool {
 
 /// `flowaudit check`.
 pub fn check(args: &CheckArgs) -> i32 {
-    let rules = match engine::load_rules(&args.rules) {
+    let rules = match engine::load_rules_for_check(&args.rules) {
         Ok(r) => r,
         Err((mut diags, files)) => {
             diagnostics::sort(&mut diags);
@@ -248,6 +248,17 @@ pub fn check(args: &CheckArgs) -> i32 {
         EXIT_GAPS
     } else {
         EXIT_OK
+    }
+}
+
+fn load_rules_for_check_or_report(dirs: &[std::path::PathBuf]) -> Option<Vec<engine::Rule>> {
+    match engine::load_rules_for_check(dirs) {
+        Ok(r) => Some(r),
+        Err((mut diags, files)) => {
+            diagnostics::sort(&mut diags);
+            print_diagnostics(&diags, Sources::new(files.iter()));
+            None
+        }
     }
 }
 

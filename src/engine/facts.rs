@@ -97,7 +97,7 @@ fn derived_tri(t: Tri) -> Derived {
     match t {
         Tri::True => Derived::known(true),
         Tri::False => Derived::known(false),
-        Tri::Unknown(m) => Derived::unknown(m),
+        Tri::Unknown(m) => Derived::undecided(m),
     }
 }
 
@@ -560,6 +560,7 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
     let gdpr = cx.gdpr_applies();
     let mut legs: Vec<Leg> = Vec::new();
     let mut flow_legs: Vec<Vec<usize>> = vec![Vec::new(); ws.flows.len()];
+    let mut undecided_legs: Vec<Vec<Missing>> = vec![Vec::new(); ws.flows.len()];
     let mut flow_is_transfer: Vec<Tri> = Vec::with_capacity(ws.flows.len());
     // Hops stated by flows themselves: (activity, exporter, importer).
     let mut own_hops: BTreeSet<(usize, String, usize)> = BTreeSet::new();
@@ -634,6 +635,10 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             let is_leg = third.and(gdpr.clone());
             if own {
                 flow_transfer = is_leg.clone();
+            }
+            if let Tri::Unknown(m) = &is_leg {
+                // Possibly a leg: the activity's transfers are then known only in part.
+                undecided_legs[i].extend(m.iter().cloned());
             }
             if !is_leg.is_true() {
                 continue;
@@ -791,9 +796,12 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                         a.data.purpose_category.as_deref(),
                         Some("ai_training" | "product_improvement" | "research")
                     );
-                    if !is_model || training {
-                        acts.insert(a.id.clone());
+                    // Into a model, only training flows build it (queries at inference do not);
+                    // upstream of those, every activity that produced the data counts.
+                    if is_model && sy == start && !training {
+                        continue;
                     }
+                    acts.insert(a.id.clone());
                 }
                 if let Some(NodeRef {
                     kind: Kind::System,
@@ -1006,6 +1014,10 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                 let late = match end {
                     Some(e) => match dates::before((dl_first, dl_last), e) {
                         Some(b) => Tri::from_bool(b),
+                        // Undecided for want of a day: of the receipt, or of the answer.
+                        None if dl_first != dl_last => {
+                            Tri::unknown(miss("request", &r.id, "received"))
+                        }
                         None => Tri::unknown(miss("request", &r.id, "answered")),
                     },
                     None if today <= dl_first => Tri::False,
@@ -1134,6 +1146,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                 Err(m) => Derived {
                     value: absent_element(Kind::Party, "party", "", false),
                     missing: vec![m.clone()],
+                    domain: None,
+                    two_valued: false,
                 },
             },
         );
@@ -1169,6 +1183,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             Derived {
                 value: Value::from(minijinja::value::Serde(&adequacy)),
                 missing: in_scope.missing().to_vec(),
+                domain: None,
+                two_valued: false,
             },
         );
         let mut tnode = Node::element(
@@ -1194,6 +1210,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             Derived {
                 value: ids(ff.classes.special.iter().cloned()),
                 missing: ff.classes.special_missing.clone(),
+                domain: None,
+                two_valued: false,
             },
         );
         d.insert("criminal".into(), Derived::known(ff.classes.criminal));
@@ -1232,6 +1250,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                 Derived {
                     value: ids(gaps),
                     missing: gaps_missing,
+                    domain: None,
+                    two_valued: false,
                 },
             );
             let (by, by_missing) = bystanders(&cx, ff, a, &act_subjects[a_idx.unwrap_or(0)]);
@@ -1240,6 +1260,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                 Derived {
                     value: ids(by),
                     missing: by_missing,
+                    domain: None,
+                    two_valued: false,
                 },
             );
         }
@@ -1327,6 +1349,8 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             Derived {
                 value: ids(ff.classes.special.iter().cloned()),
                 missing: ff.classes.special_missing.clone(),
+                domain: None,
+                two_valued: false,
             },
         );
         d.insert("hr_data".into(), derived_tri(ff.hr.clone()));
@@ -1335,8 +1359,11 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             Derived {
                 value: Value::from(minijinja::value::Serde(&leg.adequacy)),
                 missing: leg.in_scope.missing().to_vec(),
+                domain: None,
+                two_valued: false,
             },
         );
+        let tool_shape = shapes.of("transfer_block");
         // The tool: stated keys as they are, absent ones missing on the flow (own hop) or the
         // importer (implied hop), where the user would state them.
         let (tool_kind, tool_id, prefix) = if leg.id == f.id {
@@ -1361,11 +1388,10 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
                     None if key == "supplementary_measures" => {
                         Derived::known(Value::from(Vec::<Value>::new()))
                     }
-                    None => Derived::unknown(vec![miss(
-                        tool_kind,
-                        &tool_id,
-                        &format!("{prefix}.{key}"),
-                    )]),
+                    None => Derived::unstated(
+                        miss(tool_kind, &tool_id, &format!("{prefix}.{key}")),
+                        tool_shape.fields.get(key).and_then(|f| f.domain.clone()),
+                    ),
                 },
             );
         }
@@ -1395,13 +1421,14 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             &flow_nodes,
             &leg_nodes,
             &system_nodes,
+            &undecided_legs,
         );
         let mut d = d;
         d.insert(
             "effective_notice".into(),
             Derived::known(fb.activity_notice[ai].clone()),
         );
-        dpo_inputs.push(dpo_input(&d));
+        dpo_inputs.push(dpo_input(&d, &a.id));
         let node = Node::element(
             Owner {
                 kind: Kind::Activity,
@@ -1458,6 +1485,22 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             )
         })
         .collect();
+    let mut all = all;
+    for section in [
+        "controller",
+        "parties",
+        "systems",
+        "data_subjects",
+        "consents",
+        "activities",
+        "flows",
+        "transfers",
+        "orders",
+        "breaches",
+        "requests",
+    ] {
+        all.entry(section).or_default();
+    }
     fb.workspace = Value::from(all);
     fb
 }
@@ -1471,6 +1514,10 @@ fn notice_facts(
 ) -> BTreeMap<String, Derived> {
     let mut d = BTreeMap::new();
     let Some(raw) = raw else {
+        d.insert(
+            "given".into(),
+            Derived::unknown(vec![miss(kind, id, &format!("{prefix}items"))]),
+        );
         return d;
     };
     let list = |key: &str| -> Option<Vec<String>> {
@@ -1496,17 +1543,20 @@ fn notice_facts(
 
 /// An activity's share of `controller.dpo_required` (Art. 37(1)(b)/(c)): large-scale processing
 /// that is systematic monitoring or of special or criminal data.
-fn dpo_input(d: &BTreeMap<String, Derived>) -> Tri {
-    let criterion = |name: &str| -> Tri {
+fn dpo_input(d: &BTreeMap<String, Derived>, activity_id: &str) -> Tri {
+    let criterion = |name: &str, inputs: &[&str]| -> Tri {
         let v = d
             .get("dpia_criteria")
             .and_then(|c| c.value.get_attr(name).ok())
             .unwrap_or(Value::from(()));
         if v.is_none() || v.is_undefined() {
+            // Undecided: name the criterion's own inputs (the screening's list may be empty
+            // when other criteria decided it).
             Tri::Unknown(
-                d.get("dpia_required")
-                    .map(|r| r.missing.clone())
-                    .unwrap_or_default(),
+                inputs
+                    .iter()
+                    .map(|p| miss("activity", activity_id, p))
+                    .collect(),
             )
         } else {
             Tri::from_bool(v.is_true())
@@ -1516,8 +1566,13 @@ fn dpo_input(d: &BTreeMap<String, Derived>) -> Tri {
         .get("special")
         .is_some_and(|s| s.value.len().unwrap_or(0) > 0);
     let criminal = d.get("criminal").is_some_and(|c| c.value.is_true());
-    criterion("large_scale")
-        .and(criterion("systematic_monitoring").or(Tri::from_bool(special || criminal)))
+    criterion("large_scale", &["collection.large_scale"]).and(
+        criterion(
+            "systematic_monitoring",
+            &["collection.continuous", "purpose_category"],
+        )
+        .or(Tri::from_bool(special || criminal)),
+    )
 }
 
 /// An element that is not there: falsy, every field `none`; with `record`, reading a field notes it
@@ -1756,6 +1811,7 @@ fn activity_facts(
     flow_nodes: &[Value],
     leg_nodes: &[Value],
     system_nodes: &[Value],
+    undecided_legs: &[Vec<Missing>],
 ) -> BTreeMap<String, Derived> {
     let ws = cx.ws;
     let a = &ws.activities[ai];
@@ -1864,21 +1920,34 @@ fn activity_facts(
         Derived {
             value: ids(recipients.iter().cloned()),
             missing: recipients_missing,
+            domain: None,
+            two_valued: false,
         },
     );
     d.insert(
         "transfers".into(),
-        Derived::known(Value::from(
-            legs.iter()
-                .map(|i| leg_nodes[*i].clone())
-                .collect::<Vec<_>>(),
-        )),
+        Derived {
+            value: Value::from(
+                legs.iter()
+                    .map(|i| leg_nodes[*i].clone())
+                    .collect::<Vec<_>>(),
+            ),
+            // Hops that may be legs (a destination country not stated) leave the list open.
+            missing: flows
+                .iter()
+                .flat_map(|&fi| undecided_legs[fi].iter().cloned())
+                .collect(),
+            domain: None,
+            two_valued: false,
+        },
     );
     d.insert(
         "special".into(),
         Derived {
             value: ids(special.iter().cloned()),
             missing: special_missing.clone(),
+            domain: None,
+            two_valued: false,
         },
     );
     d.insert("criminal".into(), Derived::known(criminal));

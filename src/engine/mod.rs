@@ -31,3 +31,10 @@ pub fn builtin_rule_ids() -> Vec<String> {
 pub fn load_rules(dirs: &[PathBuf]) -> Result<Vec<Rule>, (Vec<Diagnostic>, Vec<SourceFile>)> {
     rules::load_rules(dirs)
 }
+
+/// Loads the rules without their self-tests (for `check` and `validate`).
+pub fn load_rules_for_check(
+    dirs: &[PathBuf],
+) -> Result<Vec<Rule>, (Vec<Diagnostic>, Vec<SourceFile>)> {
+    rules::load_rules_for_check(dirs)
+}

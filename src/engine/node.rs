@@ -115,6 +115,11 @@ impl Shape {
 pub struct Derived {
     pub value: Value,
     pub missing: Vec<Missing>,
+    /// For a fact that is one stated field under another name (a leg's `tia`): the values that
+    /// field can take, so that the engine can try them.
+    pub domain: Domain,
+    /// A yes/no fact: when undecided, the engine tries it both ways.
+    pub two_valued: bool,
 }
 
 impl Derived {
@@ -122,6 +127,8 @@ impl Derived {
         Derived {
             value: value.into(),
             missing: Vec::new(),
+            domain: None,
+            two_valued: false,
         }
     }
 
@@ -130,6 +137,26 @@ impl Derived {
         Derived {
             value: Value::from(()),
             missing,
+            domain: None,
+            two_valued: false,
+        }
+    }
+
+    /// An undecided yes/no fact.
+    pub fn undecided(missing: Vec<Missing>) -> Self {
+        Derived {
+            two_valued: true,
+            ..Derived::unknown(missing)
+        }
+    }
+
+    /// Undecided, standing for one stated field with few possible values.
+    pub fn unstated(missing: Missing, domain: Domain) -> Self {
+        Derived {
+            value: Value::from(()),
+            missing: vec![missing],
+            domain,
+            two_valued: false,
         }
     }
 }
@@ -218,6 +245,24 @@ impl Node {
             }
             // A list known only in part (some items undecided): a two-valued fact "more items",
             // which the engine tries both ways; it stands for the facts that would decide them.
+            if d.two_valued {
+                let fact = Missing {
+                    kind: self.owner.kind_name.to_string(),
+                    id: self.owner.id.clone(),
+                    path: format!("derived:{}", self.child_path(key)),
+                };
+                return Some(match assumed(&fact) {
+                    Some(v) => Value::from(minijinja::value::Serde(v)),
+                    None => {
+                        UNDECIDED.with(|u| u.borrow_mut().insert(fact.clone(), d.missing.clone()));
+                        record_with(
+                            fact,
+                            Some(Arc::new(vec![Json::Bool(true), Json::Bool(false)])),
+                        );
+                        d.value.clone()
+                    }
+                });
+            }
             if d.value.kind() == minijinja::value::ValueKind::Seq {
                 let fact = Missing {
                     kind: self.owner.kind_name.to_string(),
@@ -241,6 +286,13 @@ impl Node {
                         d.value.clone()
                     }
                 });
+            }
+            if let ([m], Some(_)) = (d.missing.as_slice(), &d.domain) {
+                if let Some(v) = assumed(m) {
+                    return Some(Value::from(minijinja::value::Serde(v)));
+                }
+                record_with(m.clone(), d.domain.clone());
+                return Some(d.value.clone());
             }
             for m in &d.missing {
                 record(m.clone());
