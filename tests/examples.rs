@@ -65,6 +65,16 @@ fn robot_vacuum_fails_what_the_leak_revealed() {
             "GDPR-ART44-ONWARD-TRANSFER-UNCOVERED",
             // No DPIA for in-home cameras feeding AI training.
             "GDPR-ART35-DPIA-MISSING",
+            "IOT-IN-HOME-CAPTURE-HIGH-RISK",
+            // Children filmed at home under a tester's consent.
+            "GDPR-ART8-24-25-CHILDREN-SAFEGUARDS",
+            // The vendor's DPA lacks Art. 28(3) terms; the crowd was never vetted.
+            "GDPR-ART28-3-MANDATORY-CLAUSES-MISSING",
+            "GDPR-ART28-1-INSUFFICIENT-GUARANTEES",
+            // The leak itself, never notified.
+            "GDPR-ART33-BREACH-NOT-NOTIFIED",
+            // The detector and dataset are built from unlawfully processed images.
+            "AI-MODEL-TRAINED-ON-UNLAWFUL-DATA",
         ],
     );
 }
@@ -82,8 +92,30 @@ fn face_search_fails_what_the_regulator_found() {
             "GDPR-ART17-ERASURE-NOT-HONOURED-OR-PROPAGATED",
             "GDPR-ART27-NO-EU-REPRESENTATIVE",
             "GDPR-ART31-NO-COOPERATION-OR-ORDER-BREACH",
+            // Requests answered late or never; biometric scanning of everyone; scraped training data.
+            "GDPR-ART12-REQUEST-LATE",
+            "GDPR-ART9-BIOMETRIC-IDENTIFICATION-OF-ALL-PASSERS-BY",
+            "AI-SCRAPED-TRAINING-DATA",
+            // The GDPR applies to a US company monitoring people in the EEA (an info signal).
+            "GDPR-ART3-EXTRATERRITORIAL-APPLICABILITY",
         ],
     );
+}
+
+#[test]
+fn face_scraping_is_a_prohibited_ai_practice_reported_apart() {
+    let (_, report) = check("face-search");
+    let prohibited: Vec<&Value> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["rule"] == "AIACT-ART5-PROHIBITED-PRACTICE" && r["status"] == "gap")
+        .collect();
+    assert_eq!(prohibited.len(), 1, "{prohibited:#?}");
+    assert_eq!(prohibited[0]["severity"], "critical");
+    assert_eq!(prohibited[0]["subject"]["id"], "face-collection");
+    // Counted in the AI Act overlay, not among the GDPR gaps.
+    assert_eq!(report["summary"]["ai_act"]["critical"], 1);
 }
 
 #[test]
