@@ -94,6 +94,8 @@ pub struct Evaluation {
     pub outcomes: Vec<Outcome>,
     pub waivers: Vec<WaiverUse>,
     pub today: i64,
+    /// The derived facts, for the report's tables (DPIA screening, transfers, graph).
+    pub facts: FactBase,
 }
 
 /// A rule's status on a subject, with the facts that left it unknown.
@@ -485,6 +487,7 @@ pub fn evaluate(
         outcomes,
         waivers,
         today,
+        facts: fb,
     })
 }
 

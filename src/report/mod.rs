@@ -1,6 +1,7 @@
 //! Reports: one result model ([`CheckReport`]) built from an evaluation, and one renderer per
 //! format. The JSON rendering is the model itself (documented in `docs/results.md`).
 
+pub mod overview;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -127,6 +128,9 @@ pub struct CheckReport {
     /// file and position.
     pub results: Vec<Finding>,
     pub waivers: Vec<WaiverReport>,
+    /// The checkpoint matrix, DPIA screening, transfers, fine ceilings, penalties and the
+    /// data-flow graph.
+    pub overview: overview::Overview,
 }
 
 fn place(loc: &crate::model::Location) -> Place {
@@ -288,6 +292,7 @@ pub fn build(
             failing,
             verdict: if failing > 0 { "blocked" } else { "ready" },
         },
+        overview: overview::build(ws, &ev.facts, &results, crate::reference::Reference::get()),
         rules: infos,
         results,
         waivers,
