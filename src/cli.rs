@@ -28,6 +28,8 @@ pub enum Command {
     /// List, show or self-test the rules
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print the Art. 30(1) record of processing activities built from the workspace
+    Records(RecordsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +82,10 @@ pub enum CheckFormat {
     Text,
     /// The result model (docs/results.md)
     Json,
+    /// SARIF 2.1.0 for code-scanning tools
+    Sarif,
+    /// GitHub-flavoured Markdown, short enough for a pull-request comment
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,4 +159,29 @@ pub enum ShowFormat {
     Json,
     /// The rule file as written
     Yaml,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordsArgs {
+    /// Flow files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = RecordsFormat::Markdown)]
+    pub format: RecordsFormat,
+    /// Write the record to this file (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// More rule files from this directory (waivers may name their ids)
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RecordsFormat {
+    /// A GitHub-flavoured document, one section per activity
+    Markdown,
+    /// One row per activity (RFC 4180)
+    Csv,
+    /// The record model (docs/records.md)
+    Json,
 }

@@ -226,6 +226,8 @@ pub fn check(args: &CheckArgs) -> i32 {
     let text = match args.format {
         CheckFormat::Text => report::text::render(&model),
         CheckFormat::Json => report::json(&model),
+        CheckFormat::Sarif => report::sarif::render(&model),
+        CheckFormat::Markdown => report::markdown::render(&model),
     };
     match &args.output {
         Some(path) => {
@@ -359,4 +361,50 @@ fn rule_sources(rules: &[engine::Rule]) -> Vec<crate::source::SourceFile> {
             text: r.origin.text.to_string(),
         })
         .collect()
+}
+
+/// `flowaudit records`: the Art. 30(1) record of processing activities. Missing fields are
+/// content of the record, not errors: exit 0 on a valid workspace, 2 on an invalid one.
+pub fn records(args: &crate::cli::RecordsArgs) -> i32 {
+    let Some(rules) = load_rules_for_check_or_report(&args.rules) else {
+        return EXIT_INVALID;
+    };
+    let (loaded, result) = load_workspace_with(&args.paths, &engine::rules::ids(&rules));
+    let ws = match result {
+        Ok(ws) => ws,
+        Err(diags) => {
+            print_diagnostics(&diags, Sources::new(loaded.sources()));
+            return EXIT_INVALID;
+        }
+    };
+    let sources = loaded
+        .documents
+        .iter()
+        .map(|d| d.file.display_path())
+        .collect();
+    let record =
+        report::records::from_workspace(&ws, Reference::get(), engine::dates::today(), sources);
+    let text = match args.format {
+        crate::cli::RecordsFormat::Markdown => report::records::markdown(&record),
+        crate::cli::RecordsFormat::Csv => report::records::csv(&record),
+        crate::cli::RecordsFormat::Json => report::records::json(&record),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = report::write_atomically(path, &text) {
+                let shown = crate::source::display_path(path);
+                print_diagnostics(
+                    &[Diagnostic::file(
+                        crate::diagnostics::Code::CannotRead,
+                        &shown,
+                        format!("cannot write `{shown}`: {e}"),
+                    )],
+                    Sources::default(),
+                );
+                return EXIT_INVALID;
+            }
+        }
+        None => print_stdout(&text),
+    }
+    EXIT_OK
 }

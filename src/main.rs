@@ -22,6 +22,7 @@ fn main() {
         Command::Validate(args) => commands::validate(args),
         Command::Schema(args) => commands::schema(args),
         Command::Rules(cmd) => commands::rules(cmd),
+        Command::Records(args) => commands::records(args),
     };
     std::process::exit(code);
 }

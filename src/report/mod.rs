@@ -1,7 +1,10 @@
 //! Reports: one result model ([`CheckReport`]) built from an evaluation, and one renderer per
 //! format. The JSON rendering is the model itself (documented in `docs/results.md`).
 
+pub mod markdown;
 pub mod overview;
+pub mod records;
+pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeMap;
