@@ -51,7 +51,21 @@ pub fn md(s: &str) -> String {
             at_start = false;
         }
     }
-    out
+    // No autolinks from user text: GitHub links `https://...` and `www....` in plain text.
+    let out = out.replace("://", ":\\/\\/");
+    let lower = out.to_ascii_lowercase();
+    if !lower.contains("www.") {
+        return out;
+    }
+    let mut linked = String::with_capacity(out.len() + 4);
+    let mut last = 0;
+    for (i, _) in lower.match_indices("www.") {
+        linked.push_str(&out[last..i + 3]);
+        linked.push_str("\\.");
+        last = i + 4;
+    }
+    linked.push_str(&out[last..]);
+    linked
 }
 
 /// Escapes a label for a quoted Mermaid string (`n_x["..."]`) with Mermaid's entity codes.
@@ -710,8 +724,7 @@ fn context(report: &CheckReport, lim: Limits) -> Context {
         .into_iter()
         .map(|((_, _, title), fs)| group(report, title, &fs, lim))
         .collect();
-    let ai_act =
-        (!overlay.is_empty()).then(|| group(report, "EU AI Act".into(), &overlay, lim));
+    let ai_act = (!overlay.is_empty()).then(|| group(report, "EU AI Act".into(), &overlay, lim));
 
     // Every reported rule, those with no subject too.
     let matrix = report
@@ -745,12 +758,7 @@ fn context(report: &CheckReport, lim: Limits) -> Context {
         for m in &f.missing {
             let entry = facts
                 .entry((m.kind.clone(), m.id.clone(), m.field.clone()))
-                .or_insert_with(|| {
-                    (
-                        m.location.as_ref().map(at).unwrap_or_default(),
-                        Vec::new(),
-                    )
-                });
+                .or_insert_with(|| (m.location.as_ref().map(at).unwrap_or_default(), Vec::new()));
             if !entry.1.contains(&f.rule) {
                 entry.1.push(f.rule.clone());
             }
@@ -1008,7 +1016,10 @@ pub fn render(report: &CheckReport) -> String {
                 what.push(format!("messages cut at {m} characters"));
             }
             if let Some(r) = lim.refs {
-                what.push(format!("at most {} per rule", plural(r, "reference", "references")));
+                what.push(format!(
+                    "at most {} per rule",
+                    plural(r, "reference", "references")
+                ));
             }
             if !lim.diagram {
                 what.push("no diagram".into());
@@ -1050,12 +1061,15 @@ mod tests {
         assert_eq!(md("*b* _i_ `c`"), "\\*b\\* \\_i\\_ \\`c\\`");
         assert_eq!(md("a\nb"), "a b");
         assert_eq!(md("\\|"), "\\\\\\|");
+        assert_eq!(md("see https://x.eu"), "see https:\\/\\/x.eu");
+        assert_eq!(md("WWW.x.eu www."), "WWW\\.x.eu www\\.");
     }
 
     #[test]
     fn mermaid_escapes_labels() {
         assert_eq!(mermaid("a \"b\" <c>"), "a #quot;b#quot; #lt;c#gt;");
         assert_eq!(mermaid("#quot;"), "#35;quot;");
+        assert_eq!(mermaid("`x` $$y$$"), "#96;x#96; #36;#36;y#36;#36;");
     }
 
     #[test]
