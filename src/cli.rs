@@ -86,6 +86,8 @@ pub enum CheckFormat {
     Sarif,
     /// GitHub-flavoured Markdown, short enough for a pull-request comment
     Markdown,
+    /// One self-contained HTML page: the gap report with an inline data-flow diagram
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

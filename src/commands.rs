@@ -228,6 +228,7 @@ pub fn check(args: &CheckArgs) -> i32 {
         CheckFormat::Json => report::json(&model),
         CheckFormat::Sarif => report::sarif::render(&model),
         CheckFormat::Markdown => report::markdown::render(&model),
+        CheckFormat::Html => report::html::render(&model),
     };
     match &args.output {
         Some(path) => {

@@ -1,10 +1,12 @@
 //! Reports: one result model ([`CheckReport`]) built from an evaluation, and one renderer per
 //! format. The JSON rendering is the model itself (documented in `docs/results.md`).
 
+pub mod html;
 pub mod markdown;
 pub mod overview;
 pub mod records;
 pub mod sarif;
+pub mod svg;
 pub mod text;
 
 use std::collections::BTreeMap;
