@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Check the workspace against the GDPR checkpoints; exit 1 on gaps at or above --fail-on
     Check(CheckArgs),
+    /// Write the gap report as report.html, report.md and report.json into a directory
+    Report(ReportArgs),
     /// Check flow documents against the schema and each other (references, ids, categories)
     Validate(ValidateArgs),
     /// Print the JSON Schema of flow documents or rule files (for editors)
@@ -72,6 +74,27 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID")]
     pub select: Vec<String>,
     /// Do not report these rules (an id or prefix, as --select)
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Flow files or directories (default: the current directory)
+    pub paths: Vec<PathBuf>,
+    /// The directory to write report.html, report.md and report.json into (created if needed)
+    #[arg(long, value_name = "DIR", default_value = "flowaudit-report")]
+    pub out: PathBuf,
+    /// Exit 1, and show the verdict "blocked", when a gap of this severity or worse is found
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// More rule files (*.yaml) from this directory, beside the built-in ones
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Report only these rules (an id, or a prefix ending at a `-`)
+    #[arg(long, value_name = "ID")]
+    pub select: Vec<String>,
+    /// Do not report these rules
     #[arg(long, value_name = "ID")]
     pub ignore: Vec<String>,
 }

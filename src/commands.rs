@@ -158,19 +158,28 @@ pub fn rule_matches(id: &str, pattern: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-'))
 }
 
-/// `flowaudit check`.
-pub fn check(args: &CheckArgs) -> i32 {
-    let rules = match engine::load_rules_for_check(&args.rules) {
+/// What `check` and `report` share: rules, selection, workspace, evaluation.
+struct Evaluate<'a> {
+    paths: &'a [std::path::PathBuf],
+    rules: &'a [std::path::PathBuf],
+    select: &'a [String],
+    ignore: &'a [String],
+    fail_on: FailOn,
+}
+
+/// Loads, checks and evaluates; the result model, or the exit code of a failure already reported.
+fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
+    let rules = match engine::load_rules_for_check(args.rules) {
         Ok(r) => r,
         Err((mut diags, files)) => {
             diagnostics::sort(&mut diags);
             print_diagnostics(&diags, Sources::new(files.iter()));
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     };
     // Which rules are reported; an unknown --select/--ignore is a command-line error.
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    for (flag, patterns) in [("--select", &args.select), ("--ignore", &args.ignore)] {
+    for (flag, patterns) in [("--select", args.select), ("--ignore", args.ignore)] {
         for p in patterns.iter() {
             if !ids.iter().any(|id| rule_matches(id, p)) {
                 let mut d = Diagnostic::file(
@@ -184,7 +193,7 @@ pub fn check(args: &CheckArgs) -> i32 {
                     None => d.with_help("`flowaudit rules list` shows the rule ids"),
                 };
                 print_diagnostics(&[d], Sources::default());
-                return EXIT_INVALID;
+                return Err(EXIT_INVALID);
             }
         }
     }
@@ -196,12 +205,12 @@ pub fn check(args: &CheckArgs) -> i32 {
         })
         .collect();
     let rule_ids = engine::rules::ids(&rules);
-    let (loaded, result) = load_workspace_with(&args.paths, &rule_ids);
+    let (loaded, result) = load_workspace_with(args.paths, &rule_ids);
     let ws = match result {
         Ok(ws) => ws,
         Err(diags) => {
             print_diagnostics(&diags, Sources::new(loaded.sources()));
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     };
     let today = engine::dates::today();
@@ -211,7 +220,7 @@ pub fn check(args: &CheckArgs) -> i32 {
             diagnostics::sort(&mut diags);
             let files = rule_sources(&rules);
             print_diagnostics(&diags, Sources::new(files.iter()));
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     };
     let fail_on = match args.fail_on {
@@ -222,7 +231,21 @@ pub fn check(args: &CheckArgs) -> i32 {
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    let model = report::build(&evaluation, &rules, &reported, &ws, fail_on);
+    Ok(report::build(&evaluation, &rules, &reported, &ws, fail_on))
+}
+
+/// `flowaudit check`.
+pub fn check(args: &CheckArgs) -> i32 {
+    let model = match evaluate_to_model(Evaluate {
+        paths: &args.paths,
+        rules: &args.rules,
+        select: &args.select,
+        ignore: &args.ignore,
+        fail_on: args.fail_on,
+    }) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
     let text = match args.format {
         CheckFormat::Text => report::text::render(&model),
         CheckFormat::Json => report::json(&model),
@@ -408,4 +431,60 @@ pub fn records(args: &crate::cli::RecordsArgs) -> i32 {
         None => print_stdout(&text),
     }
     EXIT_OK
+}
+
+/// `flowaudit report`: the HTML, Markdown and JSON reports written into a directory.
+pub fn report(args: &crate::cli::ReportArgs) -> i32 {
+    let model = match evaluate_to_model(Evaluate {
+        paths: &args.paths,
+        rules: &args.rules,
+        select: &args.select,
+        ignore: &args.ignore,
+        fail_on: args.fail_on,
+    }) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let shown = crate::source::display_path(&args.out);
+    let cannot = |e: std::io::Error| {
+        print_diagnostics(
+            &[Diagnostic::file(
+                crate::diagnostics::Code::CannotRead,
+                &shown,
+                format!("cannot write the report into `{shown}`: {e}"),
+            )],
+            Sources::default(),
+        );
+        EXIT_INVALID
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        return cannot(e);
+    }
+    let files = [
+        ("report.html", report::html::render(&model)),
+        ("report.md", report::markdown::render(&model)),
+        ("report.json", report::json(&model)),
+    ];
+    for (name, text) in &files {
+        if let Err(e) = report::write_atomically(&args.out.join(name), text) {
+            return cannot(e);
+        }
+    }
+    let s = &model.summary;
+    let verdict = if model.fail_on == "never" {
+        "ready (--fail-on never)".to_string()
+    } else if s.failing > 0 {
+        format!(
+            "blocked: {} gap{} at or above {}",
+            s.failing,
+            if s.failing == 1 { "" } else { "s" },
+            model.fail_on
+        )
+    } else {
+        format!("ready: no gap at or above {}", model.fail_on)
+    };
+    print_stdout(&format!(
+        "wrote {shown}/report.html, {shown}/report.md, {shown}/report.json — {verdict}\n"
+    ));
+    if s.failing > 0 { EXIT_GAPS } else { EXIT_OK }
 }

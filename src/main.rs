@@ -19,6 +19,7 @@ fn main() {
     };
     let code = match &cli.command {
         Command::Check(args) => commands::check(args),
+        Command::Report(args) => commands::report(args),
         Command::Validate(args) => commands::validate(args),
         Command::Schema(args) => commands::schema(args),
         Command::Rules(cmd) => commands::rules(cmd),
