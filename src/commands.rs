@@ -2,11 +2,13 @@
 //! They return the process exit code (DESIGN §6).
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use crate::cli::{
     CheckArgs, CheckFormat, DiagnosticFormat, FailOn, RulesCommand, SchemaArgs, SchemaKind,
     ValidateArgs,
 };
+use crate::config::Config;
 use crate::diagnostics::{self, Diagnostic, Sources};
 use crate::engine::{self, Severity};
 use crate::loading::{self, schema};
@@ -65,22 +67,43 @@ pub fn load_workspace_with(
 
 /// `flowaudit validate`.
 pub fn validate(args: &ValidateArgs) -> i32 {
-    let Some(rules) = load_rules_for_check_or_report(&args.rules) else {
+    // Problems with the config file are printed the way the workspace's would be.
+    let invalid = |diags: &[Diagnostic], sources: Sources<'_>| {
+        match args.format {
+            DiagnosticFormat::Json => print_stdout(&diagnostics::render_json(diags)),
+            DiagnosticFormat::Text => print_diagnostics(diags, sources),
+        }
+        EXIT_INVALID
+    };
+    let config = match crate::config::load() {
+        Ok(c) => c,
+        Err((mut diags, files)) => {
+            diagnostics::sort(&mut diags);
+            return invalid(&diags, Sources::new(files.iter()));
+        }
+    };
+    let inputs = match inputs(config.as_ref(), &args.paths, &args.rules) {
+        Ok(i) => i,
+        Err(diags) => return invalid(&diags, config_sources(config.as_ref())),
+    };
+    let Some(rules) = load_rules_for_check_or_report(&inputs.rules) else {
         return EXIT_INVALID;
     };
-    let (loaded, result) = load_workspace_with(&args.paths, &engine::rules::ids(&rules));
+    let (loaded, result) = load_workspace_with(&inputs.paths, &engine::rules::ids(&rules));
     let diags: &[Diagnostic] = match &result {
         Ok(_) => &[],
         Err(d) => d,
     };
     match args.format {
         DiagnosticFormat::Json => {
-            print_stdout(&diagnostics::render_json(diags));
+            if !(diags.is_empty() && quiet()) {
+                print_stdout(&diagnostics::render_json(diags));
+            }
         }
         DiagnosticFormat::Text => {
             if diags.is_empty() {
                 if let Ok(ws) = &result {
-                    print_stdout(&summary(ws, loaded.documents.len()));
+                    print_result(&summary(ws, loaded.documents.len()));
                 }
             } else {
                 let sources = Sources::new(loaded.sources());
@@ -131,6 +154,8 @@ pub fn schema(args: &SchemaArgs) -> i32 {
     let text = match args.kind {
         SchemaKind::Flow => schema::flow_schema_text(),
         SchemaKind::Rule => schema::rule_schema_text(),
+        SchemaKind::Config => schema::config_schema_text(),
+        SchemaKind::Baseline => schema::baseline_schema_text(),
     };
     print_stdout(text);
     if !text.ends_with('\n') {
@@ -142,6 +167,25 @@ pub fn schema(args: &SchemaArgs) -> i32 {
 fn print_stdout(s: &str) {
     // A closed pipe (`flowaudit schema | head`) is not an error worth a panic.
     let _ = std::io::stdout().write_all(s.as_bytes());
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: `check`, `report`, `validate` and `records` print nothing on stdout, so only the exit
+/// code tells; diagnostics still go to stderr, and `--output`/`--out` files are still written.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a command's result on stdout, unless `--quiet`.
+fn print_result(s: &str) {
+    if !quiet() {
+        print_stdout(s);
+    }
 }
 
 fn print_diagnostics(diags: &[Diagnostic], sources: Sources<'_>) {
@@ -158,18 +202,119 @@ pub fn rule_matches(id: &str, pattern: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-'))
 }
 
-/// What `check` and `report` share: rules, selection, workspace, evaluation.
+/// The config file in effect (`.flowaudit.yaml`, `--config`, `--no-config`), or the exit code
+/// once its diagnostics are printed.
+fn load_config() -> Result<Option<Config>, i32> {
+    crate::config::load().map_err(|(mut diags, files)| {
+        diagnostics::sort(&mut diags);
+        print_diagnostics(&diags, Sources::new(files.iter()));
+        EXIT_INVALID
+    })
+}
+
+/// The config file's text, for snippets in diagnostics about its settings.
+fn config_sources(config: Option<&Config>) -> Sources<'_> {
+    Sources::new(config.map(|c| &c.source))
+}
+
+/// Where a command reads the workspace and which rule directories it adds.
+struct Inputs {
+    paths: Vec<PathBuf>,
+    rules: Vec<PathBuf>,
+}
+
+/// The workspace paths and rule directories: the command line's, else the config file's `roots`
+/// and `rules` (each checked to exist, with a diagnostic at its place in the file), else the
+/// current directory and the built-in rules only.
+fn inputs(
+    config: Option<&Config>,
+    paths: &[PathBuf],
+    rules: &[PathBuf],
+) -> Result<Inputs, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let paths = match config {
+        Some(c) if paths.is_empty() && !c.roots.is_empty() => {
+            diags.extend(c.unreadable("roots"));
+            c.roots.clone()
+        }
+        _ => paths.to_vec(),
+    };
+    let rules = match config {
+        Some(c) if rules.is_empty() && !c.rules.is_empty() => {
+            diags.extend(c.unreadable("rules"));
+            c.rules.clone()
+        }
+        _ => rules.to_vec(),
+    };
+    if diags.is_empty() {
+        Ok(Inputs { paths, rules })
+    } else {
+        Err(diags)
+    }
+}
+
+/// The rule directories of `rules list|show|test`: the command line's, else the config file's.
+fn rule_dirs(config: Option<&Config>, cli: &[PathBuf]) -> Result<Vec<PathBuf>, i32> {
+    inputs(config, &[PathBuf::from(".")], cli)
+        .map(|i| i.rules)
+        .map_err(|diags| {
+            print_diagnostics(&diags, config_sources(config));
+            EXIT_INVALID
+        })
+}
+
+/// What `check` and `report` share: rules, selection, workspace, evaluation. Built by
+/// [`Evaluate::resolve`]: the command line over the config file over the built-in defaults.
 struct Evaluate<'a> {
-    paths: &'a [std::path::PathBuf],
-    rules: &'a [std::path::PathBuf],
-    select: &'a [String],
-    ignore: &'a [String],
+    paths: Vec<PathBuf>,
+    rules: Vec<PathBuf>,
+    select: Vec<String>,
+    ignore: Vec<String>,
     fail_on: FailOn,
+    /// The config file, when `select` (first) or `ignore` (second) come from it: diagnostics
+    /// about them point into it.
+    from_config: (Option<&'a Config>, Option<&'a Config>),
+}
+
+impl<'a> Evaluate<'a> {
+    /// Each setting from the command line when given there, else from the config file, else the
+    /// default; the exit code once diagnostics are printed when a configured path is missing.
+    fn resolve(
+        config: Option<&'a Config>,
+        paths: &[PathBuf],
+        rules: &[PathBuf],
+        select: &[String],
+        ignore: &[String],
+        fail_on: Option<FailOn>,
+    ) -> Result<Self, i32> {
+        let Inputs { paths, rules } = inputs(config, paths, rules).map_err(|diags| {
+            print_diagnostics(&diags, config_sources(config));
+            EXIT_INVALID
+        })?;
+        let pick = |cli: &[String], configured: fn(&Config) -> &Vec<String>| match config {
+            Some(c) if cli.is_empty() && !configured(c).is_empty() => {
+                (configured(c).clone(), Some(c))
+            }
+            _ => (cli.to_vec(), None),
+        };
+        let (select, select_from) = pick(select, |c| &c.select);
+        let (ignore, ignore_from) = pick(ignore, |c| &c.ignore);
+        Ok(Evaluate {
+            paths,
+            rules,
+            select,
+            ignore,
+            fail_on: fail_on
+                .or_else(|| config.and_then(|c| c.fail_on))
+                .unwrap_or(FailOn::High),
+            from_config: (select_from, ignore_from),
+        })
+    }
 }
 
 /// Loads, checks and evaluates; the result model, or the exit code of a failure already reported.
 fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
-    let rules = match engine::load_rules_for_check(args.rules) {
+    let rules = match engine::load_rules_for_check(&args.rules) {
         Ok(r) => r,
         Err((mut diags, files)) => {
             diagnostics::sort(&mut diags);
@@ -177,22 +322,40 @@ fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
             return Err(EXIT_INVALID);
         }
     };
-    // Which rules are reported; an unknown --select/--ignore is a command-line error.
+    // Which rules are reported; an unknown --select/--ignore is a command-line error, an unknown
+    // `select`/`ignore` entry an error in the config file.
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    for (flag, patterns) in [("--select", args.select), ("--ignore", args.ignore)] {
-        for p in patterns.iter() {
+    for (key, patterns, config) in [
+        ("select", &args.select, args.from_config.0),
+        ("ignore", &args.ignore, args.from_config.1),
+    ] {
+        for (i, p) in patterns.iter().enumerate() {
             if !ids.iter().any(|id| rule_matches(id, p)) {
-                let mut d = Diagnostic::file(
-                    crate::diagnostics::Code::UnknownRule,
-                    "command line",
-                    format!("{flag} {p}: no rule has this id or prefix"),
-                );
-                d.file = None;
+                let mut d = match config {
+                    Some(c) => c.diagnostic_at(
+                        crate::diagnostics::Code::UnknownRule,
+                        &format!("/{key}/{i}"),
+                        format!(
+                            "`{key}` in `{}` names `{p}`: no rule has this id or prefix",
+                            c.shown()
+                        ),
+                        "no rule has this id or prefix",
+                    ),
+                    None => {
+                        let mut d = Diagnostic::file(
+                            crate::diagnostics::Code::UnknownRule,
+                            "command line",
+                            format!("--{key} {p}: no rule has this id or prefix"),
+                        );
+                        d.file = None;
+                        d
+                    }
+                };
                 d = match crate::suggest::did_you_mean(p, ids.iter().copied()) {
                     Some(h) => d.with_help(h),
                     None => d.with_help("`flowaudit rules list` shows the rule ids"),
                 };
-                print_diagnostics(&[d], Sources::default());
+                print_diagnostics(&[d], config_sources(config));
                 return Err(EXIT_INVALID);
             }
         }
@@ -205,7 +368,7 @@ fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
         })
         .collect();
     let rule_ids = engine::rules::ids(&rules);
-    let (loaded, result) = load_workspace_with(args.paths, &rule_ids);
+    let (loaded, result) = load_workspace_with(&args.paths, &rule_ids);
     let ws = match result {
         Ok(ws) => ws,
         Err(diags) => {
@@ -236,16 +399,34 @@ fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
 
 /// `flowaudit check`.
 pub fn check(args: &CheckArgs) -> i32 {
-    let model = match evaluate_to_model(Evaluate {
-        paths: &args.paths,
-        rules: &args.rules,
-        select: &args.select,
-        ignore: &args.ignore,
-        fail_on: args.fail_on,
-    }) {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let baseline = match load_baseline(
+        args.baseline
+            .as_deref()
+            .or_else(|| config.as_ref().and_then(|c| c.baseline.as_deref())),
+    ) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let mut model = match Evaluate::resolve(
+        config.as_ref(),
+        &args.paths,
+        &args.rules,
+        &args.select,
+        &args.ignore,
+        args.fail_on,
+    )
+    .and_then(evaluate_to_model)
+    {
         Ok(m) => m,
         Err(code) => return code,
     };
+    if let Some(b) = &baseline {
+        report::baseline::apply(&mut model, b);
+    }
     let text = match args.format {
         CheckFormat::Text => report::text::render(&model),
         CheckFormat::Json => report::json(&model),
@@ -268,7 +449,7 @@ pub fn check(args: &CheckArgs) -> i32 {
                 return EXIT_INVALID;
             }
         }
-        None => print_stdout(&text),
+        None => print_result(&text),
     }
     if model.summary.failing > 0 {
         EXIT_GAPS
@@ -303,7 +484,11 @@ fn load_rules_or_report(dirs: &[std::path::PathBuf]) -> Option<Vec<engine::Rule>
 pub fn rules(cmd: &RulesCommand) -> i32 {
     match cmd {
         RulesCommand::List { rules, format } => {
-            let Some(rules) = load_rules_or_report(rules) else {
+            let dirs = match load_config().and_then(|c| rule_dirs(c.as_ref(), rules)) {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
+            let Some(rules) = load_rules_or_report(&dirs) else {
                 return EXIT_INVALID;
             };
             print_stdout(&match format {
@@ -314,7 +499,11 @@ pub fn rules(cmd: &RulesCommand) -> i32 {
             EXIT_OK
         }
         RulesCommand::Show { id, rules, format } => {
-            let Some(rules) = load_rules_or_report(rules) else {
+            let dirs = match load_config().and_then(|c| rule_dirs(c.as_ref(), rules)) {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
+            let Some(rules) = load_rules_or_report(&dirs) else {
                 return EXIT_INVALID;
             };
             let Some(r) = rules.iter().find(|r| &r.id == id) else {
@@ -339,7 +528,11 @@ pub fn rules(cmd: &RulesCommand) -> i32 {
             EXIT_OK
         }
         RulesCommand::Test { dir } => {
-            let dirs: Vec<std::path::PathBuf> = dir.iter().cloned().collect();
+            let given: Vec<PathBuf> = dir.iter().cloned().collect();
+            let dirs = match load_config().and_then(|c| rule_dirs(c.as_ref(), &given)) {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
             let Some(rules) = load_rules_or_report(&dirs) else {
                 return EXIT_INVALID;
             };
@@ -349,8 +542,9 @@ pub fn rules(cmd: &RulesCommand) -> i32 {
             let mut order: Vec<usize> = (0..rules.len()).collect();
             order.sort_by(|a, b| rules[*a].id.cmp(&rules[*b].id));
             for i in order {
-                // With a directory, test only its rules (the built-in ones are tested by CI).
-                if dir.is_some() && rules[i].origin.builtin {
+                // With a directory (given, or the config's `rules`), test only its rules (the
+                // built-in ones are tested by CI).
+                if !dirs.is_empty() && rules[i].origin.builtin {
                     continue;
                 }
                 for o in engine::selftest::run(&rules, i) {
@@ -390,10 +584,21 @@ fn rule_sources(rules: &[engine::Rule]) -> Vec<crate::source::SourceFile> {
 /// `flowaudit records`: the Art. 30(1) record of processing activities. Missing fields are
 /// content of the record, not errors: exit 0 on a valid workspace, 2 on an invalid one.
 pub fn records(args: &crate::cli::RecordsArgs) -> i32 {
-    let Some(rules) = load_rules_for_check_or_report(&args.rules) else {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let inputs = match inputs(config.as_ref(), &args.paths, &args.rules) {
+        Ok(i) => i,
+        Err(diags) => {
+            print_diagnostics(&diags, config_sources(config.as_ref()));
+            return EXIT_INVALID;
+        }
+    };
+    let Some(rules) = load_rules_for_check_or_report(&inputs.rules) else {
         return EXIT_INVALID;
     };
-    let (loaded, result) = load_workspace_with(&args.paths, &engine::rules::ids(&rules));
+    let (loaded, result) = load_workspace_with(&inputs.paths, &engine::rules::ids(&rules));
     let ws = match result {
         Ok(ws) => ws,
         Err(diags) => {
@@ -428,24 +633,48 @@ pub fn records(args: &crate::cli::RecordsArgs) -> i32 {
                 return EXIT_INVALID;
             }
         }
-        None => print_stdout(&text),
+        None => print_result(&text),
     }
     EXIT_OK
 }
 
 /// `flowaudit report`: the HTML, Markdown and JSON reports written into a directory.
 pub fn report(args: &crate::cli::ReportArgs) -> i32 {
-    let model = match evaluate_to_model(Evaluate {
-        paths: &args.paths,
-        rules: &args.rules,
-        select: &args.select,
-        ignore: &args.ignore,
-        fail_on: args.fail_on,
-    }) {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let baseline = match load_baseline(
+        args.baseline
+            .as_deref()
+            .or_else(|| config.as_ref().and_then(|c| c.baseline.as_deref())),
+    ) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let mut model = match Evaluate::resolve(
+        config.as_ref(),
+        &args.paths,
+        &args.rules,
+        &args.select,
+        &args.ignore,
+        args.fail_on,
+    )
+    .and_then(evaluate_to_model)
+    {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let shown = crate::source::display_path(&args.out);
+    if let Some(b) = &baseline {
+        report::baseline::apply(&mut model, b);
+    }
+    // --out, else the config's `out`, else `flowaudit-report` in the current directory.
+    let out = args
+        .out
+        .clone()
+        .or_else(|| config.as_ref().and_then(|c| c.out.clone()))
+        .unwrap_or_else(|| PathBuf::from("flowaudit-report"));
+    let shown = crate::source::display_path(&out);
     let cannot = |e: std::io::Error| {
         print_diagnostics(
             &[Diagnostic::file(
@@ -457,7 +686,7 @@ pub fn report(args: &crate::cli::ReportArgs) -> i32 {
         );
         EXIT_INVALID
     };
-    if let Err(e) = std::fs::create_dir_all(&args.out) {
+    if let Err(e) = std::fs::create_dir_all(&out) {
         return cannot(e);
     }
     let files = [
@@ -466,7 +695,7 @@ pub fn report(args: &crate::cli::ReportArgs) -> i32 {
         ("report.json", report::json(&model)),
     ];
     for (name, text) in &files {
-        if let Err(e) = report::write_atomically(&args.out.join(name), text) {
+        if let Err(e) = report::write_atomically(&out.join(name), text) {
             return cannot(e);
         }
     }
@@ -483,8 +712,123 @@ pub fn report(args: &crate::cli::ReportArgs) -> i32 {
     } else {
         format!("ready: no gap at or above {}", model.fail_on)
     };
-    print_stdout(&format!(
-        "wrote {shown}/report.html, {shown}/report.md, {shown}/report.json — {verdict}\n"
+    let baselined = s
+        .baselined
+        .map(|n| format!(" ({n} baselined)"))
+        .unwrap_or_default();
+    print_result(&format!(
+        "wrote {shown}/report.html, {shown}/report.md, {shown}/report.json — {verdict}{baselined}\n"
     ));
     if s.failing > 0 { EXIT_GAPS } else { EXIT_OK }
+}
+
+/// The baseline file of `--baseline`, validated; the exit code once its diagnostics are printed.
+fn load_baseline(
+    path: Option<&std::path::Path>,
+) -> Result<Option<report::baseline::Baseline>, i32> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    report::baseline::load(path).map(Some).map_err(|e| {
+        print_diagnostics(&e.diagnostics, Sources::new(e.source.iter()));
+        EXIT_INVALID
+    })
+}
+
+/// `flowaudit baseline`: records the workspace's gaps in a baseline file (atomically). An existing
+/// file is updated, not replaced: entries still matching a gap keep their reason and expiry, new
+/// gaps get the reason placeholder and `--expires`, fixed ones are dropped. A file that is not a
+/// valid baseline is left untouched (exit 2): it may hold reasons written by hand.
+pub fn baseline(args: &crate::cli::BaselineArgs) -> i32 {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let today = engine::dates::today();
+    let expires = match &args.expires {
+        Some(day) => {
+            let start = engine::dates::day_range(&serde_json::Value::String(day.clone()))
+                .map_or(i64::MIN, |(s, _)| s);
+            if start <= today {
+                let mut d = Diagnostic::file(
+                    crate::diagnostics::Code::InvalidValue,
+                    "command line",
+                    format!(
+                        "--expires {day}: the day has come (today is {}), so the entries would hide nothing",
+                        engine::dates::format_day(today)
+                    ),
+                )
+                .with_help("give a day after today");
+                d.file = None;
+                print_diagnostics(&[d], Sources::default());
+                return EXIT_INVALID;
+            }
+            day.clone()
+        }
+        None => report::baseline::default_expiry(today),
+    };
+    // --out, else the config's `baseline`.
+    let Some(out) = args
+        .out
+        .clone()
+        .or_else(|| config.as_ref().and_then(|c| c.baseline.clone()))
+    else {
+        let mut d = Diagnostic::file(
+            crate::diagnostics::Code::InvalidValue,
+            "command line",
+            "no baseline file to write: give `--out FILE`",
+        )
+        .with_help("or set `baseline: FILE` in .flowaudit.yaml");
+        d.file = None;
+        print_diagnostics(&[d], Sources::default());
+        return EXIT_INVALID;
+    };
+    let previous = if out.exists() {
+        match load_baseline(Some(&out)) {
+            Ok(b) => b,
+            Err(code) => return code,
+        }
+    } else {
+        None
+    };
+    let model = match Evaluate::resolve(
+        config.as_ref(),
+        &args.paths,
+        &args.rules,
+        &args.select,
+        &args.ignore,
+        Some(FailOn::Never),
+    )
+    .and_then(evaluate_to_model)
+    {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let written = report::baseline::update(&model, previous.as_ref(), &expires);
+    let shown = crate::source::display_path(&out);
+    if let Err(e) = report::write_atomically(&out, &written.text) {
+        print_diagnostics(
+            &[Diagnostic::file(
+                crate::diagnostics::Code::CannotRead,
+                &shown,
+                format!("cannot write `{shown}`: {e}"),
+            )],
+            Sources::default(),
+        );
+        return EXIT_INVALID;
+    }
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    print_result(&format!(
+        "wrote {shown}: {} ({} added, {} kept, {} removed){}\n",
+        n(written.entries, "entry", "entries"),
+        written.added,
+        written.kept,
+        written.removed,
+        if written.added > 0 {
+            "; replace each new entry's TODO with the reason its gap is accepted"
+        } else {
+            ""
+        }
+    ));
+    EXIT_OK
 }

@@ -12,9 +12,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod completions;
+pub mod config;
 pub mod diagnostics;
 pub mod embedded;
 pub mod engine;
+pub mod init;
 pub mod loading;
 pub mod model;
 pub mod reference;

@@ -17,6 +17,8 @@ fn main() {
             });
         }
     };
+    commands::set_quiet(cli.quiet);
+    flowaudit::config::choose(cli.config_choice());
     let code = match &cli.command {
         Command::Check(args) => commands::check(args),
         Command::Report(args) => commands::report(args),
@@ -24,6 +26,9 @@ fn main() {
         Command::Schema(args) => commands::schema(args),
         Command::Rules(cmd) => commands::rules(cmd),
         Command::Records(args) => commands::records(args),
+        Command::Baseline(args) => commands::baseline(args),
+        Command::Init(args) => flowaudit::init::init(args),
+        Command::Completions(args) => flowaudit::completions::completions(args),
     };
     std::process::exit(code);
 }

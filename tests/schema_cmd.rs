@@ -50,6 +50,8 @@ fn schemas_are_printed_valid_and_described() {
     for (kind, file) in [
         ("flow", "schemas/flow.schema.json"),
         ("rule", "schemas/rule.schema.json"),
+        ("config", "schemas/config.schema.json"),
+        ("baseline", "schemas/baseline.schema.json"),
     ] {
         let printed = schema(kind);
         let on_disk: Value =

@@ -141,6 +141,64 @@ pub fn validate_rule(doc: &Document) -> Vec<Diagnostic> {
     validate_against(doc, rule_validator(), rule_schema())
 }
 
+/// The baseline schema as shipped (`flowaudit baseline`).
+pub fn baseline_schema_text() -> &'static str {
+    embedded::get("schemas/baseline.schema.json").unwrap_or("{}")
+}
+
+/// The parsed baseline schema.
+pub fn baseline_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(baseline_schema_text())
+            .expect("the embedded baseline schema is valid JSON")
+    })
+}
+
+fn baseline_validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .with_format("partial-date", formats::is_partial_date)
+            .build(baseline_schema())
+            .expect("the embedded baseline schema compiles")
+    })
+}
+
+/// Validates a baseline file against the baseline schema.
+pub fn validate_baseline(doc: &Document) -> Vec<Diagnostic> {
+    validate_against(doc, baseline_validator(), baseline_schema())
+}
+
+/// The config-file schema as shipped (`.flowaudit.yaml`).
+pub fn config_schema_text() -> &'static str {
+    embedded::get("schemas/config.schema.json").unwrap_or("{}")
+}
+
+/// The parsed config-file schema.
+pub fn config_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(config_schema_text())
+            .expect("the embedded config schema is valid JSON")
+    })
+}
+
+fn config_validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::options()
+            .build(config_schema())
+            .expect("the embedded config schema compiles")
+    })
+}
+
+/// Validates a `.flowaudit.yaml` against the config schema.
+pub fn validate_config(doc: &Document) -> Vec<Diagnostic> {
+    validate_against(doc, config_validator(), config_schema())
+}
+
 fn validate_against(doc: &Document, validator: &Validator, root: &Value) -> Vec<Diagnostic> {
     let file = doc.file.display_path();
     let mut out = Vec::new();
@@ -180,6 +238,10 @@ fn validate_against(doc: &Document, validator: &Validator, root: &Value) -> Vec<
                         format!("unknown key `{key}` {place}"),
                         if std::ptr::eq(root, flow_schema()) {
                             "not a field of format version 1"
+                        } else if std::ptr::eq(root, baseline_schema()) {
+                            "not a field of baseline files"
+                        } else if std::ptr::eq(root, config_schema()) {
+                            "not a setting of the config file"
                         } else {
                             "not a field of rule files"
                         },
@@ -467,6 +529,8 @@ mod tests {
         let _ = validator();
         let rule: Value = serde_json::from_str(rule_schema_text()).expect("rule schema is JSON");
         jsonschema::draft202012::new(&rule).expect("rule schema compiles");
+        let _ = baseline_validator();
+        let _ = config_validator();
     }
 
     #[test]

@@ -283,6 +283,14 @@ fn blocks(findings: &[&Finding], rules: &BTreeMap<&str, &RuleInfo>) -> Vec<RuleB
 }
 
 fn verdict(report: &CheckReport, gap_total: usize, ai_total: usize) -> Verdict {
+    let mut v = verdict_without_baseline(report, gap_total, ai_total);
+    if let Some(note) = super::baseline::note(report, |f| f.to_string()) {
+        v.detail = format!("{} {note}.", v.detail);
+    }
+    v
+}
+
+fn verdict_without_baseline(report: &CheckReport, gap_total: usize, ai_total: usize) -> Verdict {
     let s = &report.summary;
     let all = gap_total + ai_total;
     let gaps = |n: usize| format!("{n} gap{}", if n == 1 { "" } else { "s" });
@@ -331,7 +339,7 @@ fn context(report: &CheckReport) -> Context<'_> {
     let mut by_article: BTreeMap<(u32, u32, String), Vec<&Finding>> = BTreeMap::new();
     let mut overlay: Vec<&Finding> = Vec::new();
     for f in &report.results {
-        if !matches!(f.status, Status::Gap | Status::Waived) {
+        if !matches!(f.status, Status::Gap | Status::Waived) || f.baseline.is_some() {
             continue;
         }
         if is_ai_act(f) {

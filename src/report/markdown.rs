@@ -701,12 +701,17 @@ fn context(report: &CheckReport, lim: Limits) -> Context {
     } else {
         format!("no gap at or above {}", report.fail_on)
     };
+    let verdict_text = match super::baseline::note(report, |f| format!("`{}`", f.replace('`', "'")))
+    {
+        Some(note) => format!("{verdict_text}; {note}"),
+        None => verdict_text,
+    };
 
     // Findings: GDPR gaps by primary article, the AI Act overlay apart.
     let gaps: Vec<&Finding> = report
         .results
         .iter()
-        .filter(|f| f.status == Status::Gap)
+        .filter(|f| super::is_open_gap(f))
         .collect();
     let mut by_article: BTreeMap<(u32, u32, String), Vec<&Finding>> = BTreeMap::new();
     let mut overlay = Vec::new();

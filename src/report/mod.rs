@@ -1,6 +1,7 @@
 //! Reports: one result model ([`CheckReport`]) built from an evaluation, and one renderer per
 //! format. The JSON rendering is the model itself (documented in `docs/results.md`).
 
+pub mod baseline;
 pub mod html;
 pub mod markdown;
 pub mod overview;
@@ -91,6 +92,9 @@ pub struct Finding {
     /// Facts to state for an unknown result.
     pub missing: Vec<MissingFact>,
     pub waiver: Option<WaiverRef>,
+    /// The baseline entry hiding this gap (`check --baseline`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineRef>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +116,10 @@ pub struct Summary {
     pub gaps: BTreeMap<&'static str, usize>,
     /// Gaps of rules tagged `ai-act`, by severity: EU AI Act findings, not GDPR gaps.
     pub ai_act: BTreeMap<&'static str, usize>,
+    /// Gaps hidden by an unexpired baseline entry (only with `--baseline`); they are not in
+    /// `gaps`, `ai_act` or `failing`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baselined: Option<usize>,
     /// Gaps at or above `fail_on`.
     pub failing: usize,
     /// `blocked` when `failing > 0`, else `ready`.
@@ -133,9 +141,16 @@ pub struct CheckReport {
     /// file and position.
     pub results: Vec<Finding>,
     pub waivers: Vec<WaiverReport>,
+    /// What the baseline did (only with `--baseline`): its stale and expired entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineReport>,
     /// The checkpoint matrix, DPIA screening, transfers, fine ceilings, penalties and the
     /// data-flow graph.
     pub overview: overview::Overview,
+    /// Every rule loaded, reported or not (not serialized): a baseline entry of a rule not
+    /// reported is left alone, one of a rule that does not exist is stale.
+    #[serde(skip)]
+    pub loaded_rules: Vec<String>,
 }
 
 fn place(loc: &crate::model::Location) -> Place {
@@ -218,6 +233,7 @@ pub fn build(
                 message: o.message.clone(),
                 missing,
                 waiver: o.waiver.map(waiver_ref),
+                baseline: None,
             }
         })
         .collect();
@@ -225,23 +241,7 @@ pub fn build(
         (&a.rule, &a.location, &a.subject.id).cmp(&(&b.rule, &b.location, &b.subject.id))
     });
 
-    let mut statuses: BTreeMap<&'static str, usize> =
-        Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut gaps: BTreeMap<&'static str, usize> =
-        Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut ai_act: BTreeMap<&'static str, usize> =
-        Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut failing = 0;
-    for f in &results {
-        *statuses.entry(f.status.as_str()).or_default() += 1;
-        if f.status == Status::Gap {
-            let bucket = if is_ai_act(f) { &mut ai_act } else { &mut gaps };
-            *bucket.entry(f.severity.as_str()).or_default() += 1;
-            if fail_on.is_some_and(|t| f.severity.at_least(t)) {
-                failing += 1;
-            }
-        }
-    }
+    let summary = summarize(&results, fail_on);
     let mut waivers: Vec<WaiverReport> = ev
         .waivers
         .iter()
@@ -290,18 +290,49 @@ pub fn build(
         fail_on: fail_on
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|| "never".into()),
-        summary: Summary {
-            statuses,
-            gaps,
-            ai_act,
-            failing,
-            verdict: if failing > 0 { "blocked" } else { "ready" },
-        },
+        summary,
         overview: overview::build(ws, &ev.facts, &results, crate::reference::Reference::get()),
         rules: infos,
         results,
         waivers,
+        baseline: None,
+        loaded_rules: rules.iter().map(|r| r.id.clone()).collect(),
     }
+}
+
+/// The summary of results: statuses, gaps by severity and those at or above `fail_on`. A gap
+/// hidden by a baseline entry keeps its status but counts in no gap total.
+pub fn summarize(results: &[Finding], fail_on: Option<Severity>) -> Summary {
+    let mut statuses: BTreeMap<&'static str, usize> =
+        Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut gaps: BTreeMap<&'static str, usize> =
+        Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut ai_act: BTreeMap<&'static str, usize> =
+        Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut failing = 0;
+    for f in results {
+        *statuses.entry(f.status.as_str()).or_default() += 1;
+        if f.status == Status::Gap && f.baseline.is_none() {
+            let bucket = if is_ai_act(f) { &mut ai_act } else { &mut gaps };
+            *bucket.entry(f.severity.as_str()).or_default() += 1;
+            if fail_on.is_some_and(|t| f.severity.at_least(t)) {
+                failing += 1;
+            }
+        }
+    }
+    Summary {
+        statuses,
+        gaps,
+        ai_act,
+        baselined: None,
+        failing,
+        verdict: if failing > 0 { "blocked" } else { "ready" },
+    }
+}
+
+/// A gap to report: status `gap` and not hidden by a baseline entry.
+pub fn is_open_gap(f: &Finding) -> bool {
+    f.status == Status::Gap && f.baseline.is_none()
 }
 
 /// A finding of the EU AI Act overlay (a rule tagged `ai-act`).

@@ -253,10 +253,15 @@ fn rule(r: &RuleInfo) -> Rule<'_> {
 }
 
 fn result<'a>(f: &'a Finding, rule_index: usize) -> SarifResult<'a> {
-    let suppressions = match (&f.status, &f.waiver) {
-        (Status::Waived, Some(w)) => vec![Suppression {
+    let suppressions = match (&f.status, &f.waiver, &f.baseline) {
+        (Status::Waived, Some(w), _) => vec![Suppression {
             kind: "external",
             justification: &w.reason,
+        }],
+        // A gap hidden by a baseline entry: accepted outside the source, as a waiver is.
+        (Status::Gap, _, Some(b)) => vec![Suppression {
+            kind: "external",
+            justification: &b.reason,
         }],
         _ => Vec::new(),
     };

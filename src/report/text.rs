@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CheckReport, Finding, Place, is_ai_act};
+use super::{CheckReport, Finding, Place, is_ai_act, is_open_gap};
 use crate::engine::eval::WaiverState;
 use crate::engine::{Severity, Status};
 
@@ -38,7 +38,7 @@ pub fn render(report: &CheckReport) -> String {
         let gaps: Vec<&Finding> = report
             .results
             .iter()
-            .filter(|f| f.status == Status::Gap && f.severity == sev && !is_ai_act(f))
+            .filter(|f| is_open_gap(f) && f.severity == sev && !is_ai_act(f))
             .collect();
         if gaps.is_empty() {
             continue;
@@ -52,7 +52,7 @@ pub fn render(report: &CheckReport) -> String {
     let mut overlay: Vec<&Finding> = report
         .results
         .iter()
-        .filter(|f| f.status == Status::Gap && is_ai_act(f))
+        .filter(|f| is_open_gap(f) && is_ai_act(f))
         .collect();
     overlay.sort_by_key(|f| f.severity);
     if !overlay.is_empty() {
@@ -121,6 +121,56 @@ pub fn render(report: &CheckReport) -> String {
         }
         out.push('\n');
     }
+    if let Some(b) = &report.baseline {
+        let hidden = report.summary.baselined.unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "baseline {}{}\n",
+            b.file,
+            b.created
+                .as_ref()
+                .map(|c| format!(" (created {c})"))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "  {hidden} gap{} hidden by {} of {} entr{}",
+            if hidden == 1 { "" } else { "s" },
+            b.applied,
+            b.entries,
+            if b.entries == 1 { "y" } else { "ies" }
+        );
+        for e in &b.stale {
+            let _ = writeln!(
+                out,
+                "  stale    {} on {} `{}` at {}",
+                e.rule,
+                e.kind.replace('_', " "),
+                e.subject,
+                at(&e.location)
+            );
+            let _ = writeln!(
+                out,
+                "           no gap of this rule on this subject any more: remove the entry (re-running `flowaudit baseline` does)"
+            );
+        }
+        for e in &b.expired {
+            let _ = writeln!(
+                out,
+                "  EXPIRED  {} on {} `{}` (expired {}) at {}",
+                e.rule,
+                e.kind.replace('_', " "),
+                e.subject,
+                e.expires,
+                at(&e.location)
+            );
+            let _ = writeln!(
+                out,
+                "           the gap counts again: fix it, or extend `expires` with a reason"
+            );
+        }
+        out.push('\n');
+    }
     let s = &report.summary;
     let gap_total: usize = s.gaps.values().sum();
     let by_sev: Vec<String> = Severity::ALL
@@ -152,9 +202,13 @@ pub fn render(report: &CheckReport) -> String {
     } else {
         String::new()
     };
+    let baselined = s
+        .baselined
+        .map(|n| format!(", {n} baselined"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "summary: {gap_total} gap{}{}{ai}, {} unknown, {} waived, {} pass, {} n/a — {verdict}",
+        "summary: {gap_total} gap{}{}{ai}{baselined}, {} unknown, {} waived, {} pass, {} n/a — {verdict}",
         if gap_total == 1 { "" } else { "s" },
         if by_sev.is_empty() {
             String::new()
