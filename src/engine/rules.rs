@@ -219,6 +219,9 @@ fn check_path(
     Ok(())
 }
 
+/// Instructions one evaluation of a rule's expression or message may execute.
+pub const RULE_FUEL: u64 = 200_000;
+
 /// The minijinja environment shared by every rule: strict undefined, the tests, filters and
 /// functions rules may use.
 pub fn environment() -> minijinja::Environment<'static> {
@@ -226,6 +229,10 @@ pub fn environment() -> minijinja::Environment<'static> {
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_debug(false);
     env.set_recursion_limit(64);
+    // A rule cannot hang the tool: every evaluation of an expression or a message gets a budget
+    // of VM instructions (the built-in rules use a few hundred at most), and running out is an
+    // evaluation error naming the rule and the subject (E045).
+    env.set_fuel(Some(RULE_FUEL));
     super::eval::register(&mut env);
     env
 }
