@@ -397,36 +397,39 @@ fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
     Ok(report::build(&evaluation, &rules, &reported, &ws, fail_on))
 }
 
+/// What `check` and `report` both do: config, baseline, evaluation into the result model.
+fn model_for(
+    paths: &[std::path::PathBuf],
+    rules: &[std::path::PathBuf],
+    select: &[String],
+    ignore: &[String],
+    fail_on: Option<FailOn>,
+    baseline: Option<&std::path::Path>,
+) -> Result<(Option<crate::config::Config>, report::CheckReport), i32> {
+    let config = load_config()?;
+    let baseline =
+        load_baseline(baseline.or_else(|| config.as_ref().and_then(|c| c.baseline.as_deref())))?;
+    let mut model = Evaluate::resolve(config.as_ref(), paths, rules, select, ignore, fail_on)
+        .and_then(evaluate_to_model)?;
+    if let Some(b) = &baseline {
+        report::baseline::apply(&mut model, b);
+    }
+    Ok((config, model))
+}
+
 /// `flowaudit check`.
 pub fn check(args: &CheckArgs) -> i32 {
-    let config = match load_config() {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let baseline = match load_baseline(
-        args.baseline
-            .as_deref()
-            .or_else(|| config.as_ref().and_then(|c| c.baseline.as_deref())),
-    ) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let mut model = match Evaluate::resolve(
-        config.as_ref(),
+    let (_, model) = match model_for(
         &args.paths,
         &args.rules,
         &args.select,
         &args.ignore,
         args.fail_on,
-    )
-    .and_then(evaluate_to_model)
-    {
+        args.baseline.as_deref(),
+    ) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    if let Some(b) = &baseline {
-        report::baseline::apply(&mut model, b);
-    }
     let text = match args.format {
         CheckFormat::Text => report::text::render(&model),
         CheckFormat::Json => report::json(&model),
@@ -640,34 +643,17 @@ pub fn records(args: &crate::cli::RecordsArgs) -> i32 {
 
 /// `flowaudit report`: the HTML, Markdown and JSON reports written into a directory.
 pub fn report(args: &crate::cli::ReportArgs) -> i32 {
-    let config = match load_config() {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let baseline = match load_baseline(
-        args.baseline
-            .as_deref()
-            .or_else(|| config.as_ref().and_then(|c| c.baseline.as_deref())),
-    ) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let mut model = match Evaluate::resolve(
-        config.as_ref(),
+    let (config, model) = match model_for(
         &args.paths,
         &args.rules,
         &args.select,
         &args.ignore,
         args.fail_on,
-    )
-    .and_then(evaluate_to_model)
-    {
+        args.baseline.as_deref(),
+    ) {
         Ok(m) => m,
         Err(code) => return code,
     };
-    if let Some(b) = &baseline {
-        report::baseline::apply(&mut model, b);
-    }
     // --out, else the config's `out`, else `flowaudit-report` in the current directory.
     let out = args
         .out
