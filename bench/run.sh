@@ -4,10 +4,11 @@
 #   bash bench/run.sh            # needs hyperfine (Debian: apt-get install hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+cargo build --release --quiet --bin flowaudit --example generate
 bin=target/release/flowaudit
 tmp=$(mktemp -d)
-for n in 100 1000 5000; do python3 bench/gen_workspace.py "$tmp/ws-$n" "$n"; done
+# Deterministic workspaces (examples/generate.rs; default seed 1): N systems, 2N flows.
+for n in 100 1000 5000; do target/release/examples/generate --systems "$n" --out "$tmp/ws-$n"; done
 export SOURCE_DATE_EPOCH=1767225600
 hyperfine -N --warmup 3 --ignore-failure \
   "$bin validate examples/robot-vacuum" \

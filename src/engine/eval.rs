@@ -280,6 +280,9 @@ pub fn evaluate(
 ) -> Result<Evaluation, Vec<Diagnostic>> {
     let fb = super::facts::derive(ws, reference, today);
     let mut env = super::rules::environment();
+    env.set_fuel(Some(super::rules::fuel_for(
+        fb.subjects.values().map(Vec::len).sum(),
+    )));
     let mut diags = Vec::new();
     for (i, r) in rules.iter().enumerate() {
         let add = |env: &mut Environment<'static>, name: String, src: String| {
@@ -338,7 +341,12 @@ pub fn evaluate(
             )
         })
         .collect();
+    // `FLOWAUDIT_RULE_TIMINGS=1`: time spent in each rule, on stderr (for rule authors and
+    // docs/performance.md; not part of any output format).
+    let timings = std::env::var_os("FLOWAUDIT_RULE_TIMINGS").is_some();
+    let mut spent: Vec<(std::time::Duration, &str)> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
+        let started = std::time::Instant::now();
         DEPENDS_ON.with(|d| *d.borrow_mut() = rule.depends_on.clone());
         let subjects = fb.subjects.get(rule.subject.as_str()).unwrap_or(&empty);
         for (si, subject) in subjects.iter().enumerate() {
@@ -477,6 +485,15 @@ pub fn evaluate(
                     waiver: None,
                 });
             }
+        }
+        if timings {
+            spent.push((started.elapsed(), &rule.id));
+        }
+    }
+    if timings {
+        spent.sort();
+        for (d, id) in spent.iter().rev() {
+            eprintln!("{:>10.3} ms  {id}", d.as_secs_f64() * 1000.0);
         }
     }
     if !diags.is_empty() {

@@ -556,6 +556,85 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         });
     }
 
+    // Indexes over the flows, so that rules ask "who writes to this system", "who reviews for
+    // this activity" of their own subject instead of scanning every flow of the workspace (which
+    // made them quadratic: 2,000 flows took seconds and ran out of fuel).
+    let mut written_by: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); ws.systems.len()];
+    let mut read_by: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); ws.systems.len()];
+    let mut upstream: Vec<BTreeSet<String>> = vec![BTreeSet::new(); ws.systems.len()];
+    let mut reviewers: Vec<BTreeSet<String>> = vec![BTreeSet::new(); ws.activities.len()];
+    let mut reviews_for: Vec<BTreeSet<String>> = vec![BTreeSet::new(); ws.parties.len()];
+    for (f, ff) in ws.flows.iter().zip(&flow_facts) {
+        let act = f.data.activity_ref.map(|r| r.index);
+        if let Some(NodeRef {
+            kind: Kind::System,
+            index: to,
+        }) = f.data.to_ref
+        {
+            written_by[to].extend(act);
+            if let Some(NodeRef {
+                kind: Kind::System,
+                index: from,
+            }) = f.data.from_ref
+            {
+                upstream[to].insert(ws.systems[from].id.clone());
+            }
+        }
+        if let Some(NodeRef {
+            kind: Kind::System,
+            index: from,
+        }) = f.data.from_ref
+        {
+            read_by[from].extend(act);
+        }
+        if f.data.access == "human_review"
+            && let (Some(a), Ok(Some(_))) = (act, &ff.recipient)
+        {
+            if let Some(&r) = ff.chain.last() {
+                reviewers[a].insert(ws.parties[r].id.clone());
+            }
+            for &p in &ff.chain {
+                reviews_for[p].insert(ws.activities[a].id.clone());
+            }
+        }
+    }
+    // The sensors of the devices each organisation operates (keyed by the stated `operated_by`);
+    // a device with `sensors: []` counts as a camera, the worst case for a home robot.
+    let mut operator_sensors: HashMap<Option<&str>, (BTreeSet<String>, Vec<Missing>)> =
+        HashMap::new();
+    let mut operator_capture: HashMap<Option<&str>, Vec<String>> = HashMap::new();
+    for s in &ws.systems {
+        if s.data.kind.as_deref() != Some("device") {
+            continue;
+        }
+        let operator = s.raw.get("operated_by").and_then(Json::as_str);
+        let capture = match s.raw.get("sensors").and_then(Json::as_array) {
+            Some(list) if !list.is_empty() => list
+                .iter()
+                .any(|x| matches!(x.as_str(), Some("camera" | "microphone"))),
+            _ => true,
+        };
+        if capture {
+            operator_capture
+                .entry(operator)
+                .or_default()
+                .push(s.id.clone());
+        }
+        let (sensors, missing) = operator_sensors.entry(operator).or_default();
+        match s.raw.get("sensors").and_then(Json::as_array) {
+            // `sensors: []` too: the rules read the list with `default(['camera'], true)`.
+            Some(list) if !list.is_empty() => {
+                sensors.extend(list.iter().filter_map(Json::as_str).map(str::to_string))
+            }
+            stated => {
+                if stated.is_none() {
+                    missing.push(miss("system", &s.id, "sensors"));
+                }
+                sensors.insert("camera".to_string());
+            }
+        }
+    }
+
     // Legs: each flow's own hop and the hops its processor chain implies (CHECKPOINTS §2.3).
     let gdpr = cx.gdpr_applies();
     let mut legs: Vec<Leg> = Vec::new();
@@ -752,6 +831,10 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
             "chain".into(),
             Derived::known(ids(ws.chain(&p.id).iter().map(|e| e.id.clone()))),
         );
+        d.insert(
+            "reviews_for".into(),
+            Derived::known(ids(std::mem::take(&mut reviews_for[i]))),
+        );
         let node = Node::element(
             Owner {
                 kind: Kind::Party,
@@ -827,6 +910,49 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         d.insert(
             "flows".into(),
             Derived::known(ids(system_flows[i].iter().cloned())),
+        );
+        let activity_ids =
+            |set: &BTreeSet<usize>| ids(set.iter().map(|&a| ws.activities[a].id.clone()));
+        d.insert(
+            "written_by".into(),
+            Derived::known(activity_ids(&written_by[i])),
+        );
+        d.insert("read_by".into(), Derived::known(activity_ids(&read_by[i])));
+        d.insert(
+            "upstream".into(),
+            Derived::known(ids(std::mem::take(&mut upstream[i]))),
+        );
+        // Whether an AI-training activity takes data from this system: true as soon as one
+        // reader is `ai_training`; undecided while a reader's purpose category is not stated.
+        let feeds_training = Tri::any(read_by[i].iter().map(|&a| {
+            let act = &ws.activities[a];
+            match act.data.purpose_category.as_deref() {
+                Some(c) => Tri::from_bool(c == "ai_training"),
+                None => Tri::unknown(miss("activity", &act.id, "purpose_category")),
+            }
+        }));
+        d.insert("feeds_training".into(), derived_tri(feeds_training));
+        d.insert(
+            "operator_capture_devices".into(),
+            Derived::known(ids(operator_capture
+                .get(&s.raw.get("operated_by").and_then(Json::as_str))
+                .into_iter()
+                .flatten()
+                .cloned())),
+        );
+        let (sensors, missing) = operator_sensors
+            .get(&s.raw.get("operated_by").and_then(Json::as_str))
+            .cloned()
+            .unwrap_or_default();
+        // A device whose sensors are not stated leaves the whole list undecided (a list cannot be
+        // tried value by value); rules read it as `['camera']` then.
+        d.insert(
+            "operator_device_sensors".into(),
+            if missing.is_empty() {
+                Derived::known(ids(sensors))
+            } else {
+                Derived::unknown(missing)
+            },
         );
         let eff = overlay(top_security.as_ref(), s.raw.get("security"));
         let sec_node = Node::element(
@@ -1427,6 +1553,10 @@ pub fn derive(ws: &Workspace, reference: &Reference, today: i64) -> FactBase {
         d.insert(
             "effective_notice".into(),
             Derived::known(fb.activity_notice[ai].clone()),
+        );
+        d.insert(
+            "reviewers".into(),
+            Derived::known(ids(std::mem::take(&mut reviewers[ai]))),
         );
         dpo_inputs.push(dpo_input(&d, &a.id));
         let node = Node::element(

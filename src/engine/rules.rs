@@ -219,8 +219,19 @@ fn check_path(
     Ok(())
 }
 
-/// Instructions one evaluation of a rule's expression or message may execute.
+/// Instructions one evaluation of a rule's expression or message may execute, on a small
+/// workspace.
 pub const RULE_FUEL: u64 = 200_000;
+
+/// Extra fuel per element of the workspace: a rule on the controller may look across every
+/// activity a few times (one pass costs a few units per item), but a rule that scans the whole
+/// workspace once per subject still runs out instead of taking quadratic time.
+pub const RULE_FUEL_PER_ELEMENT: u64 = 50;
+
+/// The fuel of one evaluation on a workspace of `elements` elements.
+pub fn fuel_for(elements: usize) -> u64 {
+    RULE_FUEL.saturating_add(RULE_FUEL_PER_ELEMENT.saturating_mul(elements as u64))
+}
 
 /// The minijinja environment shared by every rule: strict undefined, the tests, filters and
 /// functions rules may use.
@@ -263,7 +274,12 @@ fn expr_range(
     };
     let abs = start_byte + offset;
     let to_pos = |byte: usize| -> Pos {
-        let before = &origin.text[..byte.min(origin.text.len())];
+        // `s + 1` below may fall inside a multi-byte character: round up to its end.
+        let mut byte = byte.min(origin.text.len());
+        while !origin.text.is_char_boundary(byte) {
+            byte += 1;
+        }
+        let before = &origin.text[..byte];
         Pos {
             line: before.matches('\n').count() + 1,
             col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
