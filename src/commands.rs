@@ -680,10 +680,14 @@ pub fn report(args: &crate::cli::ReportArgs) -> i32 {
         ("report.md", report::markdown::render(&model)),
         ("report.json", report::json(&model)),
     ];
-    for (name, text) in &files {
-        if let Err(e) = report::write_atomically(&out.join(name), text) {
-            return cannot(e);
-        }
+    let paths: Vec<PathBuf> = files.iter().map(|(name, _)| out.join(name)).collect();
+    let writes: Vec<(&std::path::Path, &str)> = paths
+        .iter()
+        .zip(&files)
+        .map(|(p, (_, text))| (p.as_path(), text.as_str()))
+        .collect();
+    if let Err(e) = report::write_all_atomically(&writes) {
+        return cannot(e);
     }
     let s = &model.summary;
     let verdict = if model.fail_on == "never" {

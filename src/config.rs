@@ -183,7 +183,7 @@ pub fn load_file(path: &Path) -> Result<Config, Failure> {
         // A config file with only comments is a config file with every setting at its default.
         Err(d) if d.code == Code::Empty => yaml::ParsedDoc {
             value: Value::Object(Default::default()),
-            spans: yaml::SpanNode::Map(Range::default(), Vec::new()),
+            spans: yaml::SpanNode::Map(Range::default(), Default::default()),
         },
         Err(d) => return Err((vec![d], vec![file])),
     };

@@ -291,6 +291,163 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// Where the lines of a text start, and the byte offset of every [`TextIndex::STRIDE`]-th
+/// character, so that the lines around a label are found without walking the text from its start.
+struct TextIndex<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+    /// None when the text is ASCII (a character index is then a byte offset).
+    checkpoints: Option<Vec<usize>>,
+}
+
+impl<'a> TextIndex<'a> {
+    const STRIDE: usize = 256;
+
+    fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let checkpoints = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .step_by(Self::STRIDE)
+                .map(|(b, _)| b)
+                .collect()
+        });
+        TextIndex {
+            text,
+            line_starts,
+            checkpoints,
+        }
+    }
+
+    /// Byte offset of a character index (the end of the text past it).
+    fn byte(&self, char_index: usize) -> usize {
+        let Some(cp) = &self.checkpoints else {
+            return char_index.min(self.text.len());
+        };
+        let Some(&from) = cp.get(char_index / Self::STRIDE) else {
+            return self.text.len();
+        };
+        self.text[from..]
+            .char_indices()
+            .nth(char_index % Self::STRIDE)
+            .map_or(self.text.len(), |(b, _)| from + b)
+    }
+
+    /// 0-based line of a byte offset.
+    fn line_of(&self, byte: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= byte) - 1
+    }
+
+    /// Byte range of a line, its line feed included.
+    fn line(&self, line: usize) -> std::ops::Range<usize> {
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.line_starts[line]..end
+    }
+}
+
+/// Labels further apart than this many lines get a snippet each.
+const SNIPPET_GAP_LINES: usize = 50;
+/// A line longer than this is cut around a lone label ...
+const LONG_LINE_BYTES: usize = 4096;
+/// ... keeping this much of it on each side (more than a terminal shows).
+const LONG_LINE_MARGIN: usize = 512;
+
+/// One snippet to render: a window of a file and the labels in it (byte ranges in the file).
+struct Window<'l> {
+    bytes: std::ops::Range<usize>,
+    first_line: usize,
+    labels: Vec<(&'l Label, std::ops::Range<usize>)>,
+    /// The window cuts its line on the left: the column annotate-snippets shows for the label
+    /// must be put right (`path:line:shown` becomes `path:line:true`).
+    column_fix: Option<(String, String)>,
+}
+
+/// A label placed in its file: its byte range, first and last line (0-based).
+type Placed<'l> = (&'l Label, std::ops::Range<usize>, usize, usize);
+
+/// The windows of one file for a diagnostic's labels in it. Only the lines around the labels are
+/// handed to annotate-snippets (which reads its whole source for every diagnostic): without this,
+/// rendering is quadratic, and a hostile file with 100,000 problems would take hours.
+fn windows<'l>(file: &str, index: &TextIndex<'_>, labels: Vec<&'l Label>) -> Vec<Window<'l>> {
+    let text = index.text;
+    let mut spans: Vec<Placed<'l>> = labels
+        .into_iter()
+        .map(|l| {
+            let start = index.byte(l.range.start.index);
+            let end = index.byte(l.range.end.index.max(l.range.start.index));
+            (l, start..end, index.line_of(start), index.line_of(end))
+        })
+        .collect();
+    // Group by lines (the primary label comes first and keeps its group first).
+    let primary = spans.first().map(|s| s.0 as *const Label);
+    spans.sort_by_key(|s| (s.2, s.1.start));
+    let mut groups: Vec<Vec<Placed<'l>>> = Vec::new();
+    for s in spans {
+        match groups.last_mut() {
+            Some(g) if s.2 <= g.iter().map(|x| x.3).max().unwrap_or(0) + SNIPPET_GAP_LINES => {
+                g.push(s)
+            }
+            _ => groups.push(vec![s]),
+        }
+    }
+    if let Some(i) = groups
+        .iter()
+        .position(|g| g.iter().any(|s| Some(s.0 as *const Label) == primary))
+    {
+        let g = groups.remove(i);
+        groups.insert(0, g);
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            let first = g.iter().map(|s| s.2).min().unwrap_or(0);
+            let last = g.iter().map(|s| s.3).max().unwrap_or(0);
+            let mut bytes = index.line(first).start..index.line(last).end;
+            let mut column_fix = None;
+            if let [(_, span, line, _)] = g.as_slice()
+                && first == last
+                && bytes.len() > LONG_LINE_BYTES
+            {
+                let floor = |mut b: usize| {
+                    while !text.is_char_boundary(b) {
+                        b -= 1;
+                    }
+                    b
+                };
+                let ceil = |mut b: usize| {
+                    while !text.is_char_boundary(b) {
+                        b += 1;
+                    }
+                    b
+                };
+                let from = floor(span.start.saturating_sub(LONG_LINE_MARGIN).max(bytes.start));
+                let to = ceil((span.end + LONG_LINE_MARGIN).min(bytes.end));
+                if from > bytes.start {
+                    let shown = text[from..span.start].chars().count() + 1;
+                    let real = text[bytes.start..span.start].chars().count() + 1;
+                    let at = |c| format!("{file}:{}:{c}", line + 1);
+                    column_fix = Some((at(shown), at(real)));
+                }
+                bytes = from..to;
+            }
+            Window {
+                first_line: first + 1,
+                labels: g
+                    .into_iter()
+                    .map(|(l, span, _, _)| (l, span.start - bytes.start..span.end - bytes.start))
+                    .collect(),
+                bytes,
+                column_fix,
+            }
+        })
+        .collect()
+}
+
 /// Renders diagnostics rustc-style, followed by a one-line summary.
 pub fn render_text(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> String {
     let renderer = if color {
@@ -299,6 +456,7 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> 
         Renderer::plain()
     };
     let mut out = String::new();
+    let mut indexes: BTreeMap<&str, TextIndex<'_>> = BTreeMap::new();
     for d in diags {
         let mut group = Group::with_title(
             Level::ERROR
@@ -314,21 +472,33 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> 
             }
         }
         let mut elements = 0;
+        let mut column_fixes = Vec::new();
         for file in &files {
-            let Some(src) = sources.files.get(*file) else {
+            let Some((path, src)) = sources.files.get_key_value(*file) else {
                 continue;
             };
-            let mut snippet = Snippet::source(src.text.as_str()).path(*file).fold(true);
-            for l in labels.clone().filter(|l| l.file == *file) {
-                let kind = if std::ptr::eq(l, d.primary.as_ref().map_or(std::ptr::null(), |p| p)) {
-                    AnnotationKind::Primary
-                } else {
-                    AnnotationKind::Context
-                };
-                snippet = snippet.annotation(kind.span(src.byte_range(l.range)).label(&l.text));
+            let index = indexes
+                .entry(path.as_str())
+                .or_insert_with(|| TextIndex::new(src.text.as_str()));
+            let in_file = labels.clone().filter(|l| l.file == *file).collect();
+            for w in windows(file, index, in_file) {
+                let mut snippet = Snippet::source(&src.text[w.bytes.clone()])
+                    .line_start(w.first_line)
+                    .path(*file)
+                    .fold(true);
+                for (l, span) in w.labels {
+                    let kind =
+                        if std::ptr::eq(l, d.primary.as_ref().map_or(std::ptr::null(), |p| p)) {
+                            AnnotationKind::Primary
+                        } else {
+                            AnnotationKind::Context
+                        };
+                    snippet = snippet.annotation(kind.span(span).label(&l.text));
+                }
+                column_fixes.extend(w.column_fix);
+                group = group.element(snippet);
+                elements += 1;
             }
-            group = group.element(snippet);
-            elements += 1;
         }
         if elements == 0
             && let Some(file) = &d.file
@@ -348,7 +518,18 @@ pub fn render_text(diags: &[Diagnostic], sources: &Sources<'_>, color: bool) -> 
             group = group.element(Level::HELP.message(h.as_str()));
         }
         let report = [group];
-        out.push_str(&renderer.render(&report));
+        let mut rendered = renderer.render(&report);
+        for (shown, real) in column_fixes {
+            // The location line of a snippet cut on the left: `--> file:line:col` (or `:::`).
+            let at = [format!("{shown}\n"), format!("{shown}\u{1b}")]
+                .iter()
+                .filter_map(|pat| rendered.find(pat.as_str()))
+                .min();
+            if let Some(at) = at {
+                rendered.replace_range(at..at + shown.len(), &real);
+            }
+        }
+        out.push_str(&rendered);
         out.push_str("\n\n");
     }
     if !diags.is_empty() {
@@ -458,5 +639,120 @@ mod tests {
                 code.as_str()
             );
         }
+    }
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile {
+            path: "a.flow.yaml".into(),
+            text: text.to_string(),
+        }
+    }
+
+    /// A label on the `n`-th occurrence of `needle`.
+    fn label(src: &SourceFile, needle: &str, n: usize, text: &str) -> Label {
+        let byte = src.text.match_indices(needle).nth(n).expect("needle").0;
+        let pos = |b: usize| {
+            let before = &src.text[..b];
+            crate::source::Pos {
+                line: before.matches('\n').count() + 1,
+                col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                index: before.chars().count(),
+            }
+        };
+        Label {
+            file: "a.flow.yaml".into(),
+            range: Range {
+                start: pos(byte),
+                end: pos(byte + needle.len()),
+            },
+            text: text.into(),
+        }
+    }
+
+    fn at(src: &SourceFile, needle: &str, n: usize) -> Diagnostic {
+        Diagnostic::at(
+            Code::Syntax,
+            "a.flow.yaml",
+            label(src, needle, n, "").range,
+            "m",
+            "here",
+        )
+    }
+
+    /// The rendering of the whole file as one snippet (what `render_text` did before it cut
+    /// windows): the windows must not change a thing.
+    fn whole(d: &Diagnostic, src: &SourceFile) -> String {
+        let mut snippet = Snippet::source(src.text.as_str())
+            .path("a.flow.yaml")
+            .fold(true);
+        for l in d.primary.iter().chain(&d.secondary) {
+            let kind = if d.primary.as_ref().is_some_and(|p| std::ptr::eq(p, l)) {
+                AnnotationKind::Primary
+            } else {
+                AnnotationKind::Context
+            };
+            snippet = snippet.annotation(kind.span(src.byte_range(l.range)).label(&l.text));
+        }
+        let group = Group::with_title(
+            Level::ERROR
+                .primary_title(d.message.as_str())
+                .id(d.code.as_str()),
+        )
+        .element(snippet);
+        format!("{}\n\n", Renderer::plain().render(&[group]))
+    }
+
+    #[test]
+    fn windows_render_as_the_whole_file_does() {
+        let mut text =
+            String::from("flowaudit: 1\r\nparties:\n  - id: vendor\n    name: \"Grüß Gott €\"\n");
+        for i in 0..40 {
+            text.push_str(&format!(
+                "  - {{id: p{i}, role: processer, name: \"été\"}}\n"
+            ));
+        }
+        text.push_str("    role: last");
+        let src = file(&text);
+        let cases = [
+            at(&src, "vendor", 0),
+            at(&src, "processer", 7).with_secondary(label(&src, "Gott", 0, "first")),
+            at(&src, "p39", 0)
+                .with_secondary(label(&src, "p3", 0, "first"))
+                .with_secondary(label(&src, "p12", 0, "second")),
+            at(&src, "last", 0),
+            at(&src, "  - id: vendor\n    name", 0),
+            at(&src, "1\r\n", 0),
+        ];
+        for d in cases {
+            let windowed = render_text(std::slice::from_ref(&d), &Sources::new([&src]), false);
+            let expected = whole(&d, &src);
+            assert_eq!(
+                windowed.strip_suffix("error: 1 problem in 1 file; fix it and run again\n"),
+                Some(expected.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn far_apart_labels_and_long_lines_stay_right() {
+        // Labels 200 lines apart: a snippet each, both lines shown.
+        let mut text = String::from("a: 1\n");
+        text.push_str(&"b: 2\n".repeat(200));
+        text.push_str("a: 3\n");
+        let src = file(&text);
+        let d = at(&src, "a", 1).with_secondary(label(&src, "a", 0, "first"));
+        let out = render_text(&[d], &Sources::new([&src]), false);
+        assert!(out.contains("--> a.flow.yaml:202:1"), "{out}");
+        assert!(out.contains("::: a.flow.yaml:1:1"), "{out}");
+        assert!(
+            out.contains("202 | a: 3") && out.contains("  1 | a: 1"),
+            "{out}"
+        );
+        // A label deep into a long line of non-ASCII text: the column counts characters.
+        let line = "éx".repeat(300_000) + "needle" + &"é".repeat(300_000);
+        let src = file(&format!("k: 1\n{line}\n"));
+        let out = render_text(&[at(&src, "needle", 0)], &Sources::new([&src]), false);
+        assert!(out.contains(" --> a.flow.yaml:2:600001\n"), "{out}");
+        assert!(out.contains("needle"), "{out}");
     }
 }

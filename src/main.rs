@@ -4,6 +4,11 @@ use clap::Parser;
 use flowaudit::cli::{Cli, Command};
 use flowaudit::commands;
 
+// The tool allocates many small, short-lived values while evaluating rules; glibc's allocator
+// spent a fifth of a large `check` consolidating its free lists (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -4,6 +4,8 @@
 ///
 /// Case-insensitive Damerau-Levenshtein distance, accepting up to a third of the word's length
 /// (at least 1, at most 3 edits), or a candidate that differs only by separators (`-`, `_`, `.`).
+///
+/// Comparisons are bounded per thread (a run of the tool): see [`COMPARISONS`].
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_lowercase();
     let squashed = squash(&lower);
@@ -12,6 +14,18 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     for c in candidates {
         if c == word {
             continue;
+        }
+        // Too long or too short to be within the limit, or equal up to separators (exact for
+        // ASCII, where lower-casing keeps lengths): skipped without an allocation.
+        if word.is_ascii()
+            && c.is_ascii()
+            && c.len().abs_diff(word.len()) > limit
+            && squashed_len(c) != squashed.len()
+        {
+            continue;
+        }
+        if !BUDGET.with(|b| b.get().checked_sub(1).map(|left| b.set(left)).is_some()) {
+            break;
         }
         let cl = c.to_lowercase();
         let d = if squash(&cl) == squashed {
@@ -24,6 +38,22 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Candidates compared at most per thread. A comparison costs about a microsecond, and a hostile
+/// workspace with 50,000 unknown references among 50,000 ids would need 2.5 billion of them: past
+/// this budget no more suggestions are made (every problem is still reported, without its "did
+/// you mean"). A real workspace needs a small fraction of it.
+pub const COMPARISONS: usize = 250_000;
+
+thread_local! {
+    static BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(COMPARISONS) };
+}
+
+fn squashed_len(s: &str) -> usize {
+    s.bytes()
+        .filter(|c| !matches!(c, b'-' | b'_' | b'.' | b' '))
+        .count()
 }
 
 fn squash(s: &str) -> String {
@@ -63,5 +93,26 @@ mod tests {
             closest("labeler-vendor", ["labeller-vendor"]),
             Some("labeller-vendor")
         );
+        assert_eq!(closest("a-b-c-d-e", ["abcde"]), Some("abcde"));
+        assert_eq!(closest("abc", ["abcdefgh"]), None);
+    }
+
+    #[test]
+    fn comparisons_are_bounded() {
+        // Its own thread: the budget is per thread.
+        std::thread::spawn(|| {
+            let ids: Vec<String> = (0..1_000).map(|i| format!("{i:03}")).collect();
+            let mut suggested = 0;
+            for i in 0..1_000 {
+                let typo = format!("{i:03}x");
+                if closest(&typo, ids.iter().map(String::as_str)).is_some() {
+                    suggested += 1;
+                }
+            }
+            // 1,000 comparisons a call: the first calls get their suggestion, then none.
+            assert_eq!(suggested, COMPARISONS / 1_000);
+        })
+        .join()
+        .expect("thread");
     }
 }

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use minijinja::value::Value;
-use minijinja::{Environment, Error, ErrorKind};
+use minijinja::{Environment, Error, ErrorKind, State};
 use serde::Serialize;
 
 use super::dates;
@@ -153,21 +153,39 @@ pub fn failed_on(owner: &Owner) -> Value {
     })
 }
 
+/// The items of `a` that are (`found`) or are not in `b`. minijinja charges a custom filter only
+/// for its result, so the items read and the comparisons made are charged here: a rule cannot spend
+/// ten billion comparisons on `range(100000) | difference(range(100000))`.
+fn keep(state: &State, a: Value, b: Value, found: bool) -> Result<Value, Error> {
+    let mut others = Vec::new();
+    for x in b.try_iter()? {
+        state.consume_fuel(1)?;
+        others.push(x);
+    }
+    let mut out = Vec::new();
+    for x in a.try_iter()? {
+        state.consume_fuel(1 + others.len() as u64)?;
+        if others.contains(&x) == found {
+            out.push(x);
+        }
+    }
+    Ok(Value::from(out))
+}
+
+thread_local! {
+    /// Expression renders (first evaluations and probes) of the current rule, for the timings.
+    static RENDERS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// Tests, filters and functions available to rules.
 pub fn register(env: &mut Environment<'static>) {
     // `a | difference(b)`: the items of a not in b.
-    env.add_filter("difference", |a: Value, b: Value| -> Result<Value, Error> {
-        let b: Vec<Value> = b.try_iter()?.collect();
-        Ok(Value::from(
-            a.try_iter()?.filter(|x| !b.contains(x)).collect::<Vec<_>>(),
-        ))
+    env.add_filter("difference", |s: &State, a: Value, b: Value| {
+        keep(s, a, b, false)
     });
     // `a | intersect(b)`: the items of a also in b.
-    env.add_filter("intersect", |a: Value, b: Value| -> Result<Value, Error> {
-        let b: Vec<Value> = b.try_iter()?.collect();
-        Ok(Value::from(
-            a.try_iter()?.filter(|x| b.contains(x)).collect::<Vec<_>>(),
-        ))
+    env.add_filter("intersect", |s: &State, a: Value, b: Value| {
+        keep(s, a, b, true)
     });
     // `days_between(a, b)`: days from date a to date b (none if either is not a full date).
     env.add_function("days_between", |a: Value, b: Value| -> Value {
@@ -280,42 +298,25 @@ pub fn evaluate(
 ) -> Result<Evaluation, Vec<Diagnostic>> {
     let fb = super::facts::derive(ws, reference, today);
     let mut env = super::rules::environment();
-    env.set_fuel(Some(super::rules::fuel_for(
-        fb.subjects.values().map(Vec::len).sum(),
-    )));
-    let mut diags = Vec::new();
+    let fuel = super::rules::fuel_for(fb.subjects.values().map(Vec::len).sum());
+    env.set_fuel(Some(fuel));
+    // Templates compile on first use: most rules never render a message or an escalation on a
+    // given workspace, and compiling all of them was a third of a small `check`. Rules were
+    // compiled once when loaded (user rules) or by the test suite (built-in ones), so a template
+    // that fails here is reported as an evaluation error of its rule.
+    let mut sources: HashMap<String, String> = HashMap::new();
     for (i, r) in rules.iter().enumerate() {
-        let add = |env: &mut Environment<'static>, name: String, src: String| {
-            env.add_template_owned(name, src).err()
-        };
-        let mut errs = Vec::new();
         if let Some(w) = &r.when {
-            errs.extend(add(&mut env, format!("{i}/when"), truth_template(w)));
+            sources.insert(format!("{i}/when"), truth_template(w));
         }
-        errs.extend(add(
-            &mut env,
-            format!("{i}/require"),
-            truth_template(&r.require),
-        ));
-        errs.extend(add(&mut env, format!("{i}/message"), r.message.clone()));
+        sources.insert(format!("{i}/require"), truth_template(&r.require));
+        sources.insert(format!("{i}/message"), r.message.clone());
         for (j, e) in r.escalate.iter().enumerate() {
-            errs.extend(add(
-                &mut env,
-                format!("{i}/escalate/{j}"),
-                truth_template(&e.when),
-            ));
-        }
-        for e in errs {
-            diags.push(Diagnostic::file(
-                Code::RuleExpression,
-                &r.origin.file,
-                format!("rule `{}`: {e}", r.id),
-            ));
+            sources.insert(format!("{i}/escalate/{j}"), truth_template(&e.when));
         }
     }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
+    env.set_loader(move |name| Ok(sources.get(name).cloned()));
+    let mut diags = Vec::new();
     let by_id = std::sync::Arc::new(fb.by_id.clone());
     let lookup = Value::from_object(Lookup((*by_id).clone()));
     // `ids | map('lookup')`: the elements a list of ids names.
@@ -344,16 +345,25 @@ pub fn evaluate(
     // `FLOWAUDIT_RULE_TIMINGS=1`: time spent in each rule, on stderr (for rule authors and
     // docs/performance.md; not part of any output format).
     let timings = std::env::var_os("FLOWAUDIT_RULE_TIMINGS").is_some();
-    let mut spent: Vec<(std::time::Duration, &str)> = Vec::new();
+    let mut spent: Vec<(std::time::Duration, u64, &str)> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let started = std::time::Instant::now();
         DEPENDS_ON.with(|d| *d.borrow_mut() = rule.depends_on.clone());
         let subjects = fb.subjects.get(rule.subject.as_str()).unwrap_or(&empty);
         for (si, subject) in subjects.iter().enumerate() {
             let ctx = &contexts[rule.subject.as_str()][si];
+            // One budget for every render of the rule on this subject: the prober renders an
+            // expression up to hundreds of times, and must not multiply the fuel of one render.
+            let left = std::cell::Cell::new(PROBE_FUEL_RENDERS.saturating_mul(fuel));
             let render = |name: &str| -> Result<bool, Error> {
-                let t = env.get_template(name)?;
-                Ok(t.render(ctx)? == "1")
+                RENDERS.with(|r| r.set(r.get() + 1));
+                if left.get() == 0 {
+                    return Err(Error::from(ErrorKind::OutOfFuel));
+                }
+                let t = env.get_template(name)?.render_captured(ctx)?;
+                let used = t.state().fuel_levels().map_or(0, |(used, _)| used);
+                left.set(left.get().saturating_sub(used));
+                Ok(t.output() == "1")
             };
             let fail = |e: Error, part: &str| {
                 Diagnostic::at(
@@ -455,8 +465,14 @@ pub fn evaluate(
             } else {
                 None
             };
+            // Only what `failed` facts read (gaps, and unknowns a dependant may try both ways):
+            // recording every pass and n/a cost a third of the memory of a large run.
             let entry = (rule.id.clone(), status, missing.clone());
+            let failing = matches!(status, Status::Gap | Status::Waived | Status::Unknown);
             FAILED.with(|f| {
+                if !failing {
+                    return;
+                }
                 let mut f = f.borrow_mut();
                 f.entry(subject_key(subject.kind, &subject.id))
                     .or_default()
@@ -487,13 +503,16 @@ pub fn evaluate(
             }
         }
         if timings {
-            spent.push((started.elapsed(), &rule.id));
+            spent.push((started.elapsed(), RENDERS.with(|r| r.replace(0)), &rule.id));
         }
     }
     if timings {
         spent.sort();
-        for (d, id) in spent.iter().rev() {
-            eprintln!("{:>10.3} ms  {id}", d.as_secs_f64() * 1000.0);
+        for (d, renders, id) in spent.iter().rev() {
+            eprintln!(
+                "{:>10.3} ms {renders:>8} renders  {id}",
+                d.as_secs_f64() * 1000.0
+            );
         }
     }
     if !diags.is_empty() {
@@ -514,6 +533,10 @@ enum Truth {
     Decided(bool),
     Undecided(Vec<Missing>),
 }
+
+/// The fuel of all the renders of one rule on one subject (its `when`, `require` and `escalate`,
+/// with every probe), in renders' worth of fuel.
+const PROBE_FUEL_RENDERS: u64 = 4;
 
 /// Most combinations of missing facts tried before giving up on deciding.
 const MAX_PROBES: usize = 256;

@@ -308,7 +308,14 @@ pub fn load_rule(file: SourceFile, builtin: bool) -> Result<Rule, Vec<Diagnostic
     let shown = file.display_path();
     let parsed = loading::parse_source(&file).map_err(|d| vec![d])?;
     let doc = Document { file, parsed };
-    let errs = schema::validate_rule(&doc);
+    // Built-in rules are checked (schema, expressions, fields, templates) by the test suite
+    // (`tests/catalogue.rs` loads each as a user rule), not on every run: the checks were half
+    // of the start-up time of `check`.
+    let errs = if builtin {
+        Vec::new()
+    } else {
+        schema::validate_rule(&doc)
+    };
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -325,6 +332,9 @@ pub fn load_rule(file: SourceFile, builtin: bool) -> Result<Rule, Vec<Diagnostic
         text: std::sync::Arc::new(doc.file.text.clone()),
         doc: Some(std::sync::Arc::new(doc.parsed)),
     };
+    if builtin {
+        return Ok(rule);
+    }
     let mut diags = Vec::new();
     let env = environment();
     let ctx = context_shapes(&rule.subject);
@@ -337,6 +347,10 @@ pub fn load_rule(file: SourceFile, builtin: bool) -> Result<Rule, Vec<Diagnostic
         exprs.push((format!("/escalate/{i}/when"), &e.when));
     }
     for (pointer, text) in &exprs {
+        if let Some(d) = too_many_operators(&rule, pointer, operators(text, false)) {
+            diags.push(d);
+            continue;
+        }
         match env.compile_expression(text) {
             Err(e) => {
                 let range = expr_range(&rule.origin, pointer, text, e.range());
@@ -380,7 +394,9 @@ pub fn load_rule(file: SourceFile, builtin: bool) -> Result<Rule, Vec<Diagnostic
         }
     }
     let mut tpl_env = environment();
-    if let Err(e) = tpl_env.add_template_owned("message", rule.message.clone()) {
+    if let Some(d) = too_many_operators(&rule, "/message", operators(&rule.message, true)) {
+        diags.push(d);
+    } else if let Err(e) = tpl_env.add_template_owned("message", rule.message.clone()) {
         diags.push(Diagnostic::at(
             Code::RuleExpression,
             &shown,
@@ -420,6 +436,101 @@ pub fn load_rule(file: SourceFile, builtin: bool) -> Result<Rule, Vec<Diagnostic
     } else {
         Err(diags)
     }
+}
+
+/// Most operators in one expression, or in one `{{ }}` / `{% %}` tag of a message (the longest
+/// built-in expression has about 300). minijinja parses a chain such as `1 + 1 + … + 1` or
+/// `x | f | f | …` into a tree as deep as it is long, and walks that tree recursively: a chain of
+/// some thousands would overflow the stack, whatever the parser's own limit on nesting.
+pub const MAX_OPERATORS: usize = 1_000;
+
+/// The operators of an expression (`template`: the most in any one tag of a template), counted
+/// generously: every operator character (`+ - * / % ~ | . ( [ < > = !`) and keyword (`and`, `or`,
+/// `not`, `in`, `is`, `if`, `else`) outside string literals. Strings are skipped as minijinja's
+/// lexer reads them, so a `}}` or an operator inside quotes neither ends a tag nor counts; an
+/// unterminated string stops the count where the lexer stops too.
+pub fn operators(text: &str, template: bool) -> usize {
+    let b = text.as_bytes();
+    let keyword = |w: &[u8]| matches!(w, b"and" | b"or" | b"not" | b"in" | b"is" | b"if" | b"else");
+    let mut most = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // In a template, skip the text up to the next tag (and skip comments whole).
+        if template {
+            match (b[i], b.get(i + 1)) {
+                (b'{', Some(b'{' | b'%')) => i += 2,
+                (b'{', Some(b'#')) => {
+                    i = text[i + 2..]
+                        .find("#}")
+                        .map_or(b.len(), |at| i + 2 + at + 2);
+                    continue;
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        let mut count = 0;
+        let mut word: Option<usize> = None;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                word.get_or_insert(i);
+                i += 1;
+                continue;
+            }
+            if let Some(w) = word.take()
+                && keyword(&b[w..i])
+            {
+                count += 1;
+            }
+            if template && matches!((c, b.get(i + 1)), (b'}' | b'%', Some(b'}'))) {
+                i += 2;
+                break;
+            }
+            if c == b'"' || c == b'\'' {
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            } else if b"+-*/%~|.([<>=!".contains(&c) {
+                count += 1;
+            }
+            i += 1;
+        }
+        if let Some(w) = word
+            && keyword(&b[w..i.min(b.len())])
+        {
+            count += 1;
+        }
+        most = most.max(count);
+        if !template {
+            break;
+        }
+    }
+    most
+}
+
+fn too_many_operators(rule: &Rule, pointer: &str, count: usize) -> Option<Diagnostic> {
+    (count > MAX_OPERATORS).then(|| {
+        let what = if pointer == "/message" {
+            "a tag of the message template"
+        } else {
+            "the expression"
+        };
+        Diagnostic::at(
+            Code::RuleExpression,
+            &rule.origin.file,
+            rule.origin.range(pointer),
+            format!(
+                "rule `{}`: {what} has {count} operators, more than the {MAX_OPERATORS} allowed",
+                rule.id
+            ),
+            "too long",
+        )
+        .with_help("split it: compute parts in `{% set %}` steps, or write a shorter condition")
+    })
 }
 
 /// Where a dotted path's last segment is in an expression, for the caret.
@@ -727,6 +838,44 @@ mod tests {
         assert_eq!(out.lines().count(), text.lines().count());
         assert!(out.contains("message: m") && !out.contains("name: a"));
         assert!(out.starts_with("id: X\n"));
+    }
+
+    #[test]
+    fn operators_are_counted_outside_strings() {
+        assert_eq!(operators("a and not b.c", false), 3);
+        assert_eq!(operators("x | f(1) + y[0] ~ 'a.b+c'", false), 5);
+        assert_eq!(operators("a and'' and\"\" and b", false), 3);
+        assert_eq!(operators("'unterminated + + +", false), 0);
+        assert_eq!(operators("band or_ island", false), 0);
+        // Templates: the most in one tag; `}}` inside a string does not end the tag.
+        let t =
+            "Text. (a+b) {{ a.b }} {% if x in y %}{{ '}}' ~ 1 + 1 + 1 }}{% endif %}{# 1+1+1+1 #}";
+        assert_eq!(operators(t, true), 3);
+        let chain = format!("{{{{ {} }}}}", vec!["1"; 2_000].join(" + "));
+        assert_eq!(operators(&chain, true), 1_999);
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused_before_they_reach_minijinja() {
+        let chain = vec!["1"; 50_000].join(" + ");
+        let text = format!(
+            "id: ACME-LONG\ntitle: t\narticles: [\"Art. 5(1)(a)\"]\nseverity: low\nsubject: activity\nrequire: \"{chain} > 0\"\nmessage: \"{{{{ {chain} }}}}\"\nremediation: r\n"
+        );
+        let file = SourceFile {
+            path: PathBuf::from("rules/ACME-LONG.yaml"),
+            text,
+        };
+        let diags = load_rule(file, false).expect_err("refused");
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        for (d, line) in diags.iter().zip([6, 7]) {
+            assert_eq!(d.code, Code::RuleExpression);
+            assert!(
+                d.message.contains(" operators, more than the 1000 allowed"),
+                "{}",
+                d.message
+            );
+            assert_eq!(d.primary.as_ref().map(|p| p.range.start.line), Some(line));
+        }
     }
 
     #[test]

@@ -101,7 +101,20 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             match entry {
                 Ok(e) => {
                     if !e.file_type().is_dir() && is_flow_file(e.path()) {
-                        found.push(e.path().to_path_buf());
+                        if e.file_type().is_file() {
+                            found.push(e.path().to_path_buf());
+                        } else {
+                            // A named pipe or a terminal would block the read forever.
+                            let at = display_path(e.path());
+                            diags.push(
+                                Diagnostic::file(
+                                    Code::CannotRead,
+                                    &at,
+                                    format!("`{at}` is not a regular file (a named pipe, a device or a socket), so it is not read"),
+                                )
+                                .with_help("name it on the command line to read it anyway"),
+                            );
+                        }
                     }
                 }
                 Err(e) => {
@@ -159,14 +172,8 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
             format!("cannot read `{shown}`: {}", io_reason(&e)),
         )
     };
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    // Read one byte past the bound, so that a file growing while read is caught too.
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Diagnostic::file(
+    let too_large = || {
+        Diagnostic::file(
             Code::TooLarge,
             &shown,
             format!(
@@ -174,15 +181,31 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
         )
-        .with_help("split the workspace over several files"));
+        .with_help("split the workspace over several files")
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    // A file known to be too large is refused without reading a byte of it.
+    if file.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    // Read one byte past the bound, so that a file growing while read (or a device that never
+    // ends, such as `/dev/zero`) is caught too.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let prefix = String::from_utf8_lossy(valid);
-            let line = prefix.matches('\n').count() + 1;
-            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            // Lines end at `\n`, `\r\n` or a lone `\r`, as the YAML parser counts them.
+            let lines = prefix.replace("\r\n", "\n").replace('\r', "\n");
+            let line = lines.matches('\n').count() + 1;
+            let col = lines.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             let mut d = Diagnostic::file(
                 Code::NotUtf8,
                 &shown,
@@ -206,10 +229,31 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Diagnostic> {
         .strip_prefix('\u{feff}')
         .map(str::to_string)
         .unwrap_or(text);
+    let text = lone_cr_to_lf(text);
     Ok(SourceFile {
         path: path.to_path_buf(),
         text,
     })
+}
+
+/// Turns a carriage return not followed by a line feed (old Mac line endings) into a line feed.
+/// YAML reads either as a line break, but positions count lines by line feeds: without this, a
+/// file with CR line endings would be one long line in every message. One character for one, so
+/// positions stay the same; CRLF is left alone.
+fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Parses a source file, reporting YAML problems at their position.

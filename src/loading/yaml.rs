@@ -39,7 +39,57 @@ pub enum SpanNode {
     Leaf(Range),
     Seq(Range, Vec<SpanNode>),
     /// Entries in document order: key text, the key's range, the value's spans.
-    Map(Range, Vec<(String, Range, SpanNode)>),
+    Map(Range, Entries),
+}
+
+/// One entry of a mapping: key text, the key's range, the value's spans.
+pub type Entry = (String, Range, SpanNode);
+
+/// The entries of a mapping in document order (it dereferences to the list), with an index by key
+/// when the mapping is large, so that locating a key is not a linear search: a hostile file with
+/// 100,000 keys and a problem at each stays fast.
+#[derive(Clone, Debug, Default)]
+pub struct Entries {
+    list: Vec<Entry>,
+    index: Option<std::collections::HashMap<String, usize>>,
+}
+
+impl Entries {
+    /// Mappings with more entries than this get an index.
+    const INDEXED: usize = 16;
+
+    /// The entry with this key.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        match &self.index {
+            Some(index) => index.get(key).map(|&i| &self.list[i]),
+            None => self.list.iter().find(|(k, _, _)| k == key),
+        }
+    }
+}
+
+impl From<Vec<Entry>> for Entries {
+    fn from(list: Vec<Entry>) -> Self {
+        let index = (list.len() > Self::INDEXED).then(|| {
+            list.iter()
+                .enumerate()
+                .map(|(i, (k, _, _))| (k.clone(), i))
+                .collect()
+        });
+        Entries { list, index }
+    }
+}
+
+impl std::ops::Deref for Entries {
+    type Target = Vec<Entry>;
+    fn deref(&self) -> &Vec<Entry> {
+        &self.list
+    }
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
 }
 
 impl SpanNode {
@@ -90,7 +140,7 @@ impl ParsedDoc {
         {
             let seg = raw.replace("~1", "/").replace("~0", "~");
             node = match node {
-                SpanNode::Map(_, e) => &e.iter().find(|(k, _, _)| *k == seg)?.2,
+                SpanNode::Map(_, e) => &e.get(&seg)?.2,
                 SpanNode::Seq(_, items) => items.get(seg.parse::<usize>().ok()?)?,
                 SpanNode::Leaf(_) => return None,
             };
@@ -118,7 +168,7 @@ impl ParsedDoc {
         {
             let seg = raw.replace("~1", "/").replace("~0", "~");
             node = match node {
-                SpanNode::Map(_, e) => match e.iter().find(|(k, _, _)| *k == seg) {
+                SpanNode::Map(_, e) => match e.get(&seg) {
                     Some((_, _, c)) => c,
                     None => break,
                 },
@@ -153,8 +203,7 @@ pub fn locate(root: &SpanNode, pointer: &str) -> Located {
         let segment = raw.replace("~1", "/").replace("~0", "~");
         let next = match node {
             SpanNode::Map(_, entries) => entries
-                .iter()
-                .find(|(k, _, _)| *k == segment)
+                .get(&segment)
                 .map(|(_, key_range, child)| (Some(*key_range), child)),
             SpanNode::Seq(_, items) => segment
                 .parse::<usize>()
@@ -240,7 +289,7 @@ enum Frame {
         start: Range,
         anchor: usize,
         map: Map<String, Value>,
-        spans: Vec<(String, Range, SpanNode)>,
+        spans: Vec<Entry>,
         pending_key: Option<(String, Range)>,
     },
 }
@@ -272,6 +321,16 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| {
             let p = pos(e.marker());
+            // The scanner counts open flow collections (`[`, `{`) in a byte and gives up past
+            // 255, ahead of the events that would reach the depth limit: that is nesting too.
+            if e.info() == "recursion limit exceeded" {
+                return YamlError {
+                    kind: YamlErrorKind::TooDeep,
+                    message: format!("nesting deeper than {} levels", limits.max_depth),
+                    range: Range::point(p),
+                    related: None,
+                };
+            }
             YamlError {
                 kind: YamlErrorKind::Syntax,
                 message: e.info().to_string(),
@@ -300,12 +359,18 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
             Event::Scalar(text, style, anchor, tag) => {
                 if let Some(Frame::Map {
                     pending_key: pending @ None,
+                    map,
                     spans,
                     ..
                 }) = stack.last_mut()
                 {
-                    // A mapping key: keep its text as written.
-                    if let Some((_, first, _)) = spans.iter().find(|(k, _, _)| *k == *text) {
+                    // A mapping key: keep its text as written. (The map finds a repeat at once;
+                    // only then is the first occurrence looked for.)
+                    if let Some((_, first, _)) = map
+                        .contains_key(text.as_ref())
+                        .then(|| spans.iter().find(|(k, _, _)| *k == *text))
+                        .flatten()
+                    {
                         return Err(YamlError {
                             kind: YamlErrorKind::DuplicateKey { first: *first },
                             message: format!("duplicate key `{text}` in this mapping"),
@@ -418,7 +483,7 @@ pub fn parse(src: &str, limits: Limits) -> Result<ParsedDoc, YamlError> {
                         start: start.start,
                         end: here.end.max(start.end),
                     };
-                    Some((Value::Object(map), SpanNode::Map(r, spans), anchor))
+                    Some((Value::Object(map), SpanNode::Map(r, spans.into()), anchor))
                 }
                 None => None,
             },

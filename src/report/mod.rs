@@ -11,7 +11,7 @@ pub mod svg;
 pub mod text;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -350,19 +350,94 @@ pub fn json(report: &CheckReport) -> String {
 /// Writes a report file atomically: a temporary file beside it, then a rename, so that a reader
 /// never sees half a report and a failure never destroys the previous one.
 pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
+    write_all_atomically(&[(path, contents)])
+}
+
+/// Writes several files (the HTML, Markdown and JSON of one report) all or nothing, as far as a
+/// file system allows: each is written to a temporary file beside it and flushed to disk, and only
+/// once every one is written are they renamed over the old files. A failure while writing (a full
+/// disk, a file size limit, a directory in the way) leaves every previous file as it was and
+/// removes the temporary files; only a failing rename (after all were written) can leave some files
+/// new and others old. A process killed while writing leaves a hidden `.NAME.PID.N.tmp` file
+/// beside the report, never a half-written report.
+pub fn write_all_atomically(files: &[(&Path, &str)]) -> std::io::Result<()> {
+    // A directory in the place of a file would make its rename fail after others were done.
+    for (path, _) in files {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                format!("`{}` is a directory", crate::source::display_path(path)),
+            ));
+        }
+    }
+    let mut written: Vec<(PathBuf, &Path)> = Vec::new();
+    let cleanup = |temps: &[(PathBuf, &Path)]| {
+        for (tmp, _) in temps {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (path, contents) in files {
+        match write_temporary(path, contents) {
+            Ok(tmp) => written.push((tmp, path)),
+            Err(e) => {
+                cleanup(&written);
+                return Err(e);
+            }
+        }
+    }
+    for (i, (tmp, path)) in written.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            cleanup(&written[i..]);
+            return Err(e);
+        }
+    }
+    // Make the renames durable too (best effort: not every platform opens directories).
+    if let Some((_, path)) = written.first()
+        && let Ok(dir) = std::fs::File::open(parent_dir(path))
+    {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes `contents` to a new temporary file beside `path` (created afresh, never through an
+/// existing file or link) and flushes it to disk; removes it again if that fails.
+fn write_temporary(path: &Path, contents: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write as _;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let mut n = 0;
+    let (tmp, mut file) = loop {
+        let tmp = parent_dir(path).join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    match file
+        .write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all())
+    {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// The kind name used in reports for a model kind.
