@@ -376,6 +376,9 @@ fn evaluate_to_model(args: Evaluate<'_>) -> Result<report::CheckReport, i32> {
             return Err(EXIT_INVALID);
         }
     };
+    // The parsed documents (values and position trees, several times the size of the files)
+    // are not needed once the model holds every element and its location.
+    drop(loaded);
     let today = engine::dates::today();
     let evaluation = match engine::eval::evaluate(&rules, &reported, &ws, Reference::get(), today) {
         Ok(e) => e,
