@@ -62,7 +62,7 @@ pub struct Outcome {
     pub rule: usize,
     pub subject_kind: &'static str,
     pub subject_id: String,
-    pub location: crate::model::Location,
+    pub location: std::sync::Arc<crate::model::Location>,
     pub status: Status,
     pub severity: Severity,
     pub message: Option<String>,
@@ -327,7 +327,15 @@ pub fn evaluate(
     });
     let refv = reference_value(reference);
     FAILED.with(|f| f.borrow_mut().clear());
-    let mut outcomes = Vec::new();
+    // Sized up front: growing by doubling kept up to twice the outcomes of a large workspace.
+    let mut outcomes = Vec::with_capacity(
+        rules
+            .iter()
+            .zip(report)
+            .filter(|(_, wanted)| **wanted)
+            .map(|(r, _)| fb.subjects.get(r.subject.as_str()).map_or(0, Vec::len))
+            .sum(),
+    );
     let empty: Vec<Subject> = Vec::new();
     // Each subject's context is the same for every rule: built once.
     let contexts: BTreeMap<&str, Vec<Value>> = fb

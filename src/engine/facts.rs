@@ -34,7 +34,7 @@ const BIOMETRIC_PROCESSING: &[&str] = &["identification", "authentication", "cat
 pub struct Subject {
     pub kind: &'static str,
     pub id: String,
-    pub location: Location,
+    pub location: Arc<Location>,
     pub node: Arc<Node>,
     /// For flows and legs: the activity, for `activity`, `notice` and `consent` in the context.
     pub activity: Option<usize>,
@@ -1765,7 +1765,7 @@ fn push(
     fb.subjects.entry(kind).or_default().push(Subject {
         kind,
         id: id.to_string(),
-        location: location.clone(),
+        location: Arc::new(location.clone()),
         node: Arc::new(node),
         activity,
     });

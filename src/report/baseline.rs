@@ -210,9 +210,13 @@ pub fn apply(report: &mut CheckReport, baseline: &Baseline) {
     let mut gaps: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
     for (i, f) in report.results.iter().enumerate() {
         if f.status == Status::Gap {
-            gaps.entry((f.rule.clone(), f.subject.kind.clone(), f.subject.id.clone()))
-                .or_default()
-                .push(i);
+            gaps.entry((
+                f.rule.to_string(),
+                f.subject.kind.clone(),
+                f.subject.id.clone(),
+            ))
+            .or_default()
+            .push(i);
         }
     }
     let (mut applied, mut hidden) = (0, 0);
@@ -276,7 +280,11 @@ pub fn update(report: &CheckReport, previous: Option<&Baseline>, expires: &str) 
     // The gaps, by key, with the worst severity when one key has several results.
     let mut gaps: BTreeMap<(String, String, String), Severity> = BTreeMap::new();
     for f in report.results.iter().filter(|f| f.status == Status::Gap) {
-        let key = (f.rule.clone(), f.subject.kind.clone(), f.subject.id.clone());
+        let key = (
+            f.rule.to_string(),
+            f.subject.kind.clone(),
+            f.subject.id.clone(),
+        );
         let sev = gaps.entry(key).or_insert(f.severity);
         if f.severity.at_least(*sev) {
             *sev = f.severity;

@@ -233,7 +233,7 @@ fn blocks(findings: &[&Finding], rules: &BTreeMap<&str, &RuleInfo>) -> Vec<RuleB
             RuleBlock {
                 id: id.to_string(),
                 anchor: anchor("rule-", id),
-                title: first.title.clone(),
+                title: first.title.to_string(),
                 articles: first.articles.join(", "),
                 severity: fs
                     .iter()
@@ -241,7 +241,7 @@ fn blocks(findings: &[&Finding], rules: &BTreeMap<&str, &RuleInfo>) -> Vec<RuleB
                     .min()
                     .unwrap_or(first.severity)
                     .as_str(),
-                tags: first.tags.clone(),
+                tags: first.tags.to_vec(),
                 source: rule.map(|r| r.source.clone()).unwrap_or_default(),
                 remediation: rule
                     .map(|r| r.remediation.trim().to_string())

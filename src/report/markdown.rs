@@ -516,7 +516,7 @@ fn group(report: &CheckReport, title: String, gaps: &[&Finding], lim: Limits) ->
     let rows: Vec<Row> = sorted
         .iter()
         .map(|f| Row {
-            rule: f.rule.clone(),
+            rule: f.rule.to_string(),
             severity: f.severity.as_str(),
             subject: subject(f),
             place: at(&f.location),
@@ -528,7 +528,7 @@ fn group(report: &CheckReport, title: String, gaps: &[&Finding], lim: Limits) ->
     // One note per rule, worst first as in the table.
     let mut seen: Vec<&str> = Vec::new();
     for f in &sorted {
-        if !seen.contains(&f.rule.as_str()) {
+        if !seen.contains(&&*f.rule) {
             seen.push(&f.rule);
         }
     }
@@ -764,8 +764,8 @@ fn context(report: &CheckReport, lim: Limits) -> Context {
             let entry = facts
                 .entry((m.kind.clone(), m.id.clone(), m.field.clone()))
                 .or_insert_with(|| (m.location.as_ref().map(at).unwrap_or_default(), Vec::new()));
-            if !entry.1.contains(&f.rule) {
-                entry.1.push(f.rule.clone());
+            if !entry.1.contains(&f.rule.to_string()) {
+                entry.1.push(f.rule.to_string());
             }
         }
     }

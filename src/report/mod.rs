@@ -12,6 +12,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -78,12 +79,14 @@ pub struct Subject {
 /// The status of one rule on one subject.
 #[derive(Debug, Serialize)]
 pub struct Finding {
-    pub rule: String,
-    pub title: String,
-    pub articles: Vec<String>,
+    // Shared with every other result of the same rule: a large workspace has hundreds of
+    // thousands of results, and copying these per result was a third of the model's memory.
+    pub rule: Arc<str>,
+    pub title: Arc<str>,
+    pub articles: Arc<[String]>,
     /// The rule's severity, raised by its `escalate` conditions for this subject.
     pub severity: Severity,
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     pub status: Status,
     pub subject: Subject,
     pub location: Place,
@@ -91,7 +94,7 @@ pub struct Finding {
     pub message: Option<String>,
     /// Facts to state for an unknown result.
     pub missing: Vec<MissingFact>,
-    pub waiver: Option<WaiverRef>,
+    pub waiver: Option<Box<WaiverRef>>,
     /// The baseline entry hiding this gap (`check --baseline`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::BaselineRef>,
@@ -210,20 +213,32 @@ pub fn build(
             location: place(&w.location),
         }
     };
+    type Shared = (Arc<str>, Arc<str>, Arc<[String]>, Arc<[String]>);
+    let shared: Vec<Shared> = rules
+        .iter()
+        .map(|r| {
+            (
+                Arc::from(r.id.as_str()),
+                Arc::from(r.title.as_str()),
+                Arc::from(r.articles.as_slice()),
+                Arc::from(r.tags.as_slice()),
+            )
+        })
+        .collect();
     let mut results: Vec<Finding> = ev
         .outcomes
         .iter()
         .map(|o| {
-            let r = &rules[o.rule];
+            let (rule, title, articles, tags) = &shared[o.rule];
             let mut missing: Vec<MissingFact> =
                 o.missing.iter().map(|m| missing_fact(m, ws)).collect();
             missing.sort_by(|a, b| (&a.kind, &a.id, &a.field).cmp(&(&b.kind, &b.id, &b.field)));
             Finding {
-                rule: r.id.clone(),
-                title: r.title.clone(),
-                articles: r.articles.clone(),
+                rule: rule.clone(),
+                title: title.clone(),
+                articles: articles.clone(),
                 severity: o.severity,
-                tags: r.tags.clone(),
+                tags: tags.clone(),
                 status: o.status,
                 subject: Subject {
                     kind: o.subject_kind.to_string(),
@@ -232,13 +247,20 @@ pub fn build(
                 location: place(&o.location),
                 message: o.message.clone(),
                 missing,
-                waiver: o.waiver.map(waiver_ref),
+                waiver: o.waiver.map(|w| Box::new(waiver_ref(w))),
                 baseline: None,
             }
         })
         .collect();
-    results.sort_by(|a, b| {
-        (&a.rule, &a.location, &a.subject.id).cmp(&(&b.rule, &b.location, &b.subject.id))
+    // One result per rule and subject, so the key is unique and an unstable sort is
+    // deterministic; it also needs no scratch copy of the results (60 MB at 10k flows).
+    results.sort_unstable_by(|a, b| {
+        (&a.rule, &a.location, &a.subject.id, &a.subject.kind).cmp(&(
+            &b.rule,
+            &b.location,
+            &b.subject.id,
+            &b.subject.kind,
+        ))
     });
 
     let summary = summarize(&results, fail_on);

@@ -177,11 +177,11 @@ pub fn build(
     let mut matrix: BTreeMap<&str, MatrixRow> = BTreeMap::new();
     for f in results {
         let row = matrix.entry(&f.rule).or_insert_with(|| MatrixRow {
-            rule: f.rule.clone(),
-            title: f.title.clone(),
-            articles: f.articles.clone(),
+            rule: f.rule.to_string(),
+            title: f.title.to_string(),
+            articles: f.articles.to_vec(),
             severity: f.severity,
-            tags: f.tags.clone(),
+            tags: f.tags.to_vec(),
             gap: 0,
             unknown: 0,
             waived: 0,
@@ -247,7 +247,11 @@ pub fn build(
             .push(f);
     }
     let rule_ids = |fs: Option<&Vec<&Finding>>| -> Vec<String> {
-        let mut v: Vec<String> = fs.into_iter().flatten().map(|f| f.rule.clone()).collect();
+        let mut v: Vec<String> = fs
+            .into_iter()
+            .flatten()
+            .map(|f| f.rule.to_string())
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -311,8 +315,8 @@ pub fn build(
             .and_then(|a| article_number(a))
             .and_then(|n| article_tier.get(&n).cloned());
         match tier {
-            Some(t) => by_tier.entry(t).or_default().push(f.rule.clone()),
-            None => unmapped.push(f.rule.clone()),
+            Some(t) => by_tier.entry(t).or_default().push(f.rule.to_string()),
+            None => unmapped.push(f.rule.to_string()),
         }
     }
     // Orders ignored (Art. 58(2)) also fall under 83(6).
@@ -323,7 +327,7 @@ pub fn build(
         by_tier
             .entry("83(6)".into())
             .or_default()
-            .push(f.rule.clone());
+            .push(f.rule.to_string());
     }
     unmapped.sort();
     unmapped.dedup();

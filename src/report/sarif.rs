@@ -270,7 +270,7 @@ fn result<'a>(f: &'a Finding, rule_index: usize) -> SarifResult<'a> {
         rule_index,
         level: level(f.severity),
         message: Text {
-            text: f.message.clone().unwrap_or_else(|| f.title.clone()),
+            text: f.message.clone().unwrap_or_else(|| f.title.to_string()),
         },
         locations: vec![Location {
             physical_location: PhysicalLocation {
