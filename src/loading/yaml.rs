@@ -51,7 +51,8 @@ pub type Entry = (String, Range, SpanNode);
 #[derive(Clone, Debug, Default)]
 pub struct Entries {
     list: Vec<Entry>,
-    index: Option<std::collections::HashMap<String, usize>>,
+    // Boxed: most mappings have no index, and every span node is as large as its largest variant.
+    index: Option<Box<std::collections::HashMap<String, usize>>>,
 }
 
 impl Entries {
@@ -70,10 +71,12 @@ impl Entries {
 impl From<Vec<Entry>> for Entries {
     fn from(list: Vec<Entry>) -> Self {
         let index = (list.len() > Self::INDEXED).then(|| {
-            list.iter()
-                .enumerate()
-                .map(|(i, (k, _, _))| (k.clone(), i))
-                .collect()
+            Box::new(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, (k, _, _))| (k.clone(), i))
+                    .collect(),
+            )
         });
         Entries { list, index }
     }
