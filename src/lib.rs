@@ -17,6 +17,8 @@ pub mod config;
 pub mod diagnostics;
 pub mod embedded;
 pub mod engine;
+/// The entry points for fuzzers (`fuzz/`) and property tests (`tests/fuzz_props.rs`).
+pub mod fuzzing;
 pub mod init;
 pub mod loading;
 pub mod model;
