@@ -84,6 +84,7 @@ pub fn fuzz_load(bytes: &[u8], ext: &str) -> LoadOutcome {
     let (loaded, result) =
         crate::commands::load_workspace_with(std::slice::from_ref(&path), builtin_rule_ids());
     let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir(&dir);
 
     let shown = crate::source::display_path(&path);
     let mut outcome = LoadOutcome::default();

@@ -52,7 +52,10 @@ fn put(dir: &Path, bytes: &[u8]) -> bool {
 
 fn main() {
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = fuzz.parent().expect("fuzz/ is inside the repository").to_path_buf();
+    let root = fuzz
+        .parent()
+        .expect("fuzz/ is inside the repository")
+        .to_path_buf();
     let loader = fuzz.join("corpus/loader");
     let expression = fuzz.join("corpus/expression");
     std::fs::create_dir_all(&loader).expect("create corpus/loader");
@@ -72,14 +75,22 @@ fn main() {
         if !is_yaml_or_json(path) {
             continue;
         }
-        let Ok(bytes) = std::fs::read(path) else { continue };
+        let Ok(bytes) = std::fs::read(path) else {
+            continue;
+        };
         if bytes.len() as u64 <= MAX_SEED_BYTES && put(&loader, &bytes) {
             n_loader += 1;
         }
         // Rule files: their expressions and message templates.
-        let Ok(text) = std::str::from_utf8(&bytes) else { continue };
-        let Ok(doc) = yaml::parse(text, yaml::Limits::default()) else { continue };
-        let Value::Object(map) = &doc.value else { continue };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        let Ok(doc) = yaml::parse(text, yaml::Limits::default()) else {
+            continue;
+        };
+        let Value::Object(map) = &doc.value else {
+            continue;
+        };
         if !map.contains_key("require") {
             continue;
         }
